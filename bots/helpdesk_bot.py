@@ -1,0 +1,249 @@
+"""The Teams activity handler: turns activities into dialog calls and dialog results into replies."""
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount
+
+from bots.card_actions import CardAction, action_from_invoke, action_from_submit
+from bots.messenger import TeamsMessenger, contact_of
+from bots.notifier import Notifier
+from cards import attachment
+from dialogs.claims import ClaimsDialog
+from dialogs.context import Services
+from dialogs.feedback import FeedbackDialog
+from dialogs.intake import IntakeDialog
+from dialogs.my_requests import MyRequestsDialog
+from dialogs.outcome import Outcome
+from dialogs.staff_view import staff_card
+from dialogs.triage import TriageDialog
+from dialogs.welcome import WelcomeDialog
+from domain.actor import Actor
+from domain.errors import AlreadyClaimed, HelpdeskError, InvalidInput
+from storage import StorageError
+
+logger = logging.getLogger(__name__)
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
+UNEXPECTED_ERROR = "Sorry, something went wrong on my side and nothing was changed. Please try again in a minute."
+
+NEW_REQUEST_WORDS = {"new request", "new", "request", "new ticket", "ask", "start"}
+MY_REQUESTS_WORDS = {"my requests", "my request", "requests", "status", "my tickets"}
+HELP_WORDS = {"help", "hi", "hello", "hey", "menu", "?", "commands"}
+
+# Which place a request card lives in for each verb that staff use on channel cards.
+STAFF_PLACES = {"route": "triage", "answer": "triage", "claim": "tst", "unclaim": "tst", "addNote": "tst", "resolve": "tst"}
+
+
+class HelpdeskBot(TeamsActivityHandler):
+    def __init__(self, services: Services, messenger: TeamsMessenger | None = None):
+        self.services = services
+        self.messenger = messenger
+        self.notifier = Notifier(services, messenger) if messenger else None
+        self.welcome = WelcomeDialog(services)
+        self.intake = IntakeDialog(services)
+        self.my_requests = MyRequestsDialog(services)
+        self.feedback = FeedbackDialog(services)
+        triage = TriageDialog(services)
+        claims = ClaimsDialog(services)
+        self.verbs: dict[str, Callable[[Actor, CardAction], Awaitable[Outcome]]] = {
+            "newRequest": self._new_request_action,
+            "myRequests": self._my_requests_action,
+            "submitIntake": lambda actor, action: self.intake.submit(actor, action.data),
+            "acceptSuggestion": lambda actor, action: self.intake.accept(actor, self._number(action), action.data.get("article")),
+            "declineSuggestion": lambda actor, action: self.intake.decline(actor, self._number(action)),
+            "rate": lambda actor, action: self.feedback.rate(actor, self._number(action), action.data),
+            "route": lambda actor, action: triage.route(actor, self._number(action), action.data),
+            "answer": lambda actor, action: triage.answer(actor, self._number(action), action.data),
+            "claim": lambda actor, action: claims.claim(actor, self._number(action), action.data),
+            "unclaim": lambda actor, action: claims.unclaim(actor, self._number(action), action.data),
+            "addNote": lambda actor, action: claims.add_note(actor, self._number(action), action.data),
+            "resolve": lambda actor, action: claims.resolve(actor, self._number(action), action.data),
+        }
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if self.messenger and activity.service_url:
+            await self.messenger.remember_connector(activity)
+        await super().on_turn(turn_context)
+        if self.notifier:
+            await self.notifier.flush()
+
+    # Install and welcome
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        if _is_personal(turn_context.activity):
+            await self._greet_once(turn_context)
+        else:
+            await turn_context.send_activity(MessageFactory.text(WelcomeDialog.help_text(self._actor(turn_context), True)))
+
+    async def on_teams_members_added_dispatch(self, members_added: list[ChannelAccount], team_info, turn_context: TurnContext) -> None:
+        # The SDK's version looks up each member through the connector; the greeting needs only the sender.
+        await self.on_teams_members_added(members_added, team_info, turn_context)
+
+    async def on_teams_members_added(self, members_added: list[ChannelAccount], team_info, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if _is_personal(activity) and any(member.id != bot_id for member in members_added):
+            await self._greet_once(turn_context)
+
+    async def _greet_once(self, turn_context: TurnContext) -> None:
+        actor = self._actor(turn_context)
+        await self.services.people.remember(actor.id, actor.name, contact_of(turn_context.activity))
+        if await self.services.people.claim_welcome(actor.id, actor.name):
+            logger.info("welcoming %s", actor.id)
+            await turn_context.send_activity(MessageFactory.attachment(attachment(self.welcome.card(actor))))
+
+    # Messages
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        actor = self._actor(turn_context)
+        personal = _is_personal(activity)
+        if personal:
+            await self.services.people.remember(actor.id, actor.name, contact_of(activity))
+
+        try:
+            action = action_from_submit(activity)
+        except InvalidInput as error:
+            await turn_context.send_activity(MessageFactory.text(str(error)))
+            return
+        if action is not None:
+            outcome = await self._run(actor, action)
+            await self._reply_to_submit(turn_context, outcome)
+            return
+
+        text = _command_text(turn_context)
+        if not personal:
+            await turn_context.send_activity(MessageFactory.text(WelcomeDialog.help_text(actor, True)))
+        elif text in HELP_WORDS or not text:
+            await turn_context.send_activity(MessageFactory.text(WelcomeDialog.help_text(actor, False)))
+        elif text in MY_REQUESTS_WORDS:
+            await turn_context.send_activity(MessageFactory.attachment(attachment(await self.my_requests.card(actor))))
+        elif text in NEW_REQUEST_WORDS:
+            await turn_context.send_activity(MessageFactory.attachment(attachment(await self.intake.form(actor))))
+        else:
+            question = _question_text(turn_context)
+            await turn_context.send_activity(
+                MessageFactory.text("Let's turn that into a request. I filled in what I could; check the form and send it.")
+            )
+            await turn_context.send_activity(MessageFactory.attachment(attachment(await self.intake.form(actor, question))))
+
+    # Universal Actions
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        actor = self._actor(turn_context)
+        if _is_personal(turn_context.activity):
+            await self.services.people.remember(actor.id, actor.name, contact_of(turn_context.activity))
+        try:
+            action = action_from_invoke(turn_context.activity)
+        except InvalidInput as error:
+            return _invoke_message(str(error))
+        outcome = await self._run(actor, action)
+        for message in outcome.messages:
+            await turn_context.send_activity(_as_activity(message))
+        if outcome.card is None:
+            return _invoke_message("Done.")
+        # Returning the response object ourselves avoids botbuilder 4.17.1's default path,
+        # which serialises it twice and answers HTTP 500.
+        return InvokeResponse(
+            status=200,
+            body=AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=outcome.card),
+        )
+
+    # Shared
+
+    async def _run(self, actor: Actor, action: CardAction) -> Outcome:
+        """Carry out a card action; every refusal becomes a reply, never an exception."""
+        handler = self.verbs.get(action.verb)
+        if handler is None:
+            logger.info("unknown card verb %r from %s", action.verb, actor.id)
+            return Outcome(messages=[f"I don't know the button '{action.verb}'. It may be from an old card; type help to start again."])
+        try:
+            return await handler(actor, action)
+        except AlreadyClaimed as error:
+            logger.info("claim of request %s by %s lost to %s", action.request, actor.id, error.owner_name)
+            return await self._refusal(actor, action, str(error))
+        except HelpdeskError as error:
+            logger.info("card action %s on request %s by %s refused: %s", action.verb, action.request, actor.id, type(error).__name__)
+            return await self._refusal(actor, action, str(error))
+        except StorageError:
+            logger.exception("storage failed during %s on request %s by %s", action.verb, action.request, actor.id)
+            return Outcome(messages=[UNEXPECTED_ERROR])
+
+    async def _refusal(self, actor: Actor, action: CardAction, message: str) -> Outcome:
+        """Show the refusal on an up-to-date staff card, or as a message for teacher cards."""
+        place = STAFF_PLACES.get(action.verb)
+        if place and action.request is not None:
+            try:
+                request = await self.services.helpdesk.get(action.request)
+            except HelpdeskError:
+                return Outcome(messages=[message])
+            return Outcome(card=await staff_card(self.services, request, place, notice=message), messages=[message])
+        return Outcome(messages=[message])
+
+    async def _reply_to_submit(self, turn_context: TurnContext, outcome: Outcome) -> None:
+        """Answer an Action.Submit: update the clicked card when possible, then send the messages."""
+        activity = turn_context.activity
+        if outcome.card is not None:
+            if activity.reply_to_id:
+                replacement = MessageFactory.attachment(attachment(outcome.card))
+                replacement.id = activity.reply_to_id
+                try:
+                    await turn_context.update_activity(replacement)
+                except Exception:
+                    logger.exception("updating card %s after a submit failed; sending it as a new message", activity.reply_to_id)
+                    await turn_context.send_activity(MessageFactory.attachment(attachment(outcome.card)))
+            else:
+                await turn_context.send_activity(MessageFactory.attachment(attachment(outcome.card)))
+        for message in outcome.messages:
+            await turn_context.send_activity(_as_activity(message))
+
+    async def _new_request_action(self, actor: Actor, action: CardAction) -> Outcome:
+        return Outcome(messages=[await self.intake.form(actor)])
+
+    async def _my_requests_action(self, actor: Actor, action: CardAction) -> Outcome:
+        return Outcome(messages=[await self.my_requests.card(actor)])
+
+    def _actor(self, turn_context: TurnContext) -> Actor:
+        sender = turn_context.activity.from_property
+        user_id = (sender.aad_object_id or sender.id) if sender else "unknown"
+        return self.services.roles.actor(user_id, sender.name if sender else "")
+
+    @staticmethod
+    def _number(action: CardAction) -> int:
+        if action.request is None:
+            raise InvalidInput("That card does not say which request it is about; open it again from my requests.")
+        return action.request
+
+
+def _is_personal(activity: Activity) -> bool:
+    conversation = activity.conversation
+    return conversation is None or conversation.conversation_type in (None, "personal")
+
+
+def _question_text(turn_context: TurnContext) -> str:
+    text = TurnContext.remove_recipient_mention(turn_context.activity) if turn_context.activity.entities else turn_context.activity.text
+    return (text or "").strip()
+
+
+def _command_text(turn_context: TurnContext) -> str:
+    text = _question_text(turn_context)
+    return re.sub(r"\s+", " ", text).strip().lower().rstrip(".!")
+
+
+def _as_activity(message: str | dict[str, Any]) -> Activity:
+    if isinstance(message, str):
+        return MessageFactory.text(message)
+    return MessageFactory.attachment(attachment(message))
+
+
+def _invoke_message(text: str) -> InvokeResponse:
+    return InvokeResponse(status=200, body=AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_CONTENT_TYPE, value=text))

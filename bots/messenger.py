@@ -1,0 +1,144 @@
+"""Sends messages the bot starts itself: channel posts, card updates and personal messages."""
+
+import logging
+from typing import Any
+
+from botbuilder.core import BotAdapter, MessageFactory, TurnContext
+from botbuilder.schema import (
+    Activity,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+    ConversationReference,
+)
+
+from cards import attachment
+from config.settings import ChannelSettings
+from storage import Put, Store
+
+logger = logging.getLogger(__name__)
+
+TEAMS_CHANNEL_ID = "msteams"
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered; `permanent` means retrying will not help."""
+
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class TeamsMessenger:
+    """Talks to the Bot Connector through the adapter, outside of a user's turn.
+
+    The connector's service URL and the bot's account come from the latest
+    activity Teams sent (`remember_connector`), because the bot never assumes
+    a fixed service URL.
+    """
+
+    def __init__(self, adapter: BotAdapter, app_id: str, store: Store):
+        self.adapter = adapter
+        self.app_id = app_id
+        self.store = store
+
+    async def remember_connector(self, activity: Activity) -> None:
+        """Store the service URL, bot account and tenant of an incoming activity when they changed."""
+        tenant = (activity.channel_data or {}).get("tenant", {}).get("id") if isinstance(activity.channel_data, dict) else None
+        values = {
+            "service_url": activity.service_url,
+            "bot_id": activity.recipient.id if activity.recipient else None,
+            "bot_name": activity.recipient.name if activity.recipient else None,
+            "tenant_id": tenant or (activity.conversation.tenant_id if activity.conversation else None),
+        }
+        current = await self.store.get("meta", "connector")
+        if current and all(current.get(name) == value for name, value in values.items()):
+            return
+        await self.store.apply([Put("meta", "connector", values)])
+
+    async def post_to_channel(self, channel: ChannelSettings, card: dict[str, Any]) -> dict[str, Any]:
+        """Start a new thread in a channel with the card; return what is needed to update it later."""
+        connector = await self._connector()
+        parameters = ConversationParameters(
+            is_group=True,
+            bot=ChannelAccount(id=connector["bot_id"], name=connector.get("bot_name")),
+            channel_data={"channel": {"id": channel.channel_id}, "team": {"id": channel.team_id}, "tenant": {"id": connector.get("tenant_id")}},
+            activity=MessageFactory.attachment(attachment(card)),
+            tenant_id=connector.get("tenant_id"),
+        )
+        posted: dict[str, Any] = {}
+
+        async def capture(context: TurnContext) -> None:
+            posted["conversation_id"] = context.activity.conversation.id
+            posted["activity_id"] = context.activity.id
+
+        try:
+            await self.adapter.create_conversation(
+                self.app_id, capture, parameters, TEAMS_CHANNEL_ID, connector["service_url"], None
+            )
+        except Exception as error:
+            raise _delivery_error(error, f"posting to channel {channel.key}") from error
+        conversation_id = posted["conversation_id"]
+        activity_id = posted["activity_id"]
+        # Teams names a new thread "<channel>;messageid=<root message id>"; the root message is the card.
+        if ";messageid=" in conversation_id:
+            activity_id = conversation_id.split(";messageid=", 1)[1]
+        return {
+            "channel": channel.key,
+            "conversation_id": conversation_id,
+            "activity_id": activity_id,
+            "service_url": connector["service_url"],
+            "bot_id": connector["bot_id"],
+        }
+
+    async def update_post(self, post: dict[str, Any], card: dict[str, Any]) -> None:
+        """Replace the card of an earlier channel post."""
+        reference = ConversationReference(
+            channel_id=TEAMS_CHANNEL_ID,
+            service_url=post["service_url"],
+            conversation=ConversationAccount(id=post["conversation_id"], is_group=True),
+            bot=ChannelAccount(id=post.get("bot_id")),
+        )
+
+        async def update(context: TurnContext) -> None:
+            activity = MessageFactory.attachment(attachment(card))
+            activity.id = post["activity_id"]
+            await context.update_activity(activity)
+
+        try:
+            await self.adapter.continue_conversation(reference, update, self.app_id)
+        except Exception as error:
+            raise _delivery_error(error, f"updating post {post['activity_id']}") from error
+
+    async def send_to_person(self, contact: dict[str, Any], message: str | dict[str, Any]) -> None:
+        """Send a text or an Adaptive Card to a person's personal chat with the bot."""
+        reference = ConversationReference().deserialize(contact)
+
+        async def send(context: TurnContext) -> None:
+            if isinstance(message, str):
+                await context.send_activity(MessageFactory.text(message))
+            else:
+                await context.send_activity(MessageFactory.attachment(attachment(message)))
+
+        try:
+            await self.adapter.continue_conversation(reference, send, self.app_id)
+        except Exception as error:
+            raise _delivery_error(error, "sending a personal message") from error
+
+    async def _connector(self) -> dict[str, Any]:
+        connector = await self.store.get("meta", "connector")
+        if not connector or not connector.get("service_url"):
+            raise DeliveryError("no Bot Connector service URL is known yet: the bot has not received any activity")
+        return connector
+
+
+def contact_of(activity: Activity) -> dict[str, Any]:
+    """Return the JSON-ready conversation reference to reach the sender of a personal-chat activity."""
+    return TurnContext.get_conversation_reference(activity).serialize()
+
+
+def _delivery_error(error: Exception, doing: str) -> DeliveryError:
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    permanent = status in (401, 403, 404)
+    return DeliveryError(f"{doing} failed ({type(error).__name__}, HTTP {status}): {error}", permanent=permanent)
+

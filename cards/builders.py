@@ -1,0 +1,249 @@
+"""Builds the data for each card template and returns finished Adaptive Cards.
+
+Every `Action.Execute` gets an `Action.Submit` fallback carrying the same
+data, for clients without Universal Actions. Text typed by people goes into
+`TextRun`s, which Teams shows literally, or through `literal()` where a
+template needs a `TextBlock` or `FactSet`, so markdown cannot inject links.
+"""
+
+import copy
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from botbuilder.core import CardFactory
+from botbuilder.schema import Attachment
+
+from cards.templates import render
+from domain.catalogue import Catalogue
+from domain.clock import local_text
+from domain.request import Event, Level, Request, Scope, Status, Urgency
+from domain.schools import SchoolDirectory
+
+KIND_LABELS = {"faq": "Answer", "video": "Video", "course": "Course"}
+EVENT_LABELS = {
+    "created": "filed the request",
+    "self_help_accepted": "solved it with a suggested answer",
+    "self_help_declined": "asked for a person's help",
+    "routed": "routed it",
+    "answered": "answered it with an article",
+    "claimed": "claimed it",
+    "unclaimed": "unclaimed it",
+    "note": "added a note",
+    "resolved": "resolved it",
+    "rated": "rated the help",
+}
+HISTORY_SHOWN = 5
+SHORT_DESCRIPTION_CHARS = 140
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+def literal(text: str) -> str:
+    """Escape markdown so a TextBlock or FactSet shows the text as typed."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def attachment(card: dict[str, Any]) -> Attachment:
+    """Wrap a card for an activity."""
+    return CardFactory.adaptive_card(card)
+
+
+def with_fallbacks(card: dict[str, Any]) -> dict[str, Any]:
+    """Give each Action.Execute an Action.Submit fallback with the same title and data."""
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute" and "fallback" not in node:
+                data = dict(node.get("data") or {})
+                data.setdefault("verb", node.get("verb"))
+                node["fallback"] = {"type": "Action.Submit", "title": node.get("title", ""), "data": data}
+                if "style" in node:
+                    node["fallback"]["style"] = node["style"]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    card = copy.deepcopy(card)
+    visit(card)
+    return card
+
+
+def welcome_card(first_name: str, district: str) -> dict[str, Any]:
+    return with_fallbacks(render("welcome", {"firstName": first_name, "district": district}))
+
+
+def intake_card(
+    catalogue: Catalogue,
+    schools: SchoolDirectory,
+    intake_id: str,
+    description_max_chars: int,
+    prefill: dict[str, Any] | None = None,
+    problem: str = "",
+) -> dict[str, Any]:
+    prefill = prefill or {}
+    data = {
+        "intakeId": intake_id,
+        "problem": problem,
+        "categories": [{"id": category.id, "name": category.name} for category in catalogue.categories],
+        "scopes": [{"value": scope.value, "title": scope.label} for scope in Scope],
+        "urgencies": [{"value": urgency.value, "title": urgency.label} for urgency in Urgency],
+        "schools": [{"name": school.name} for school in sorted(schools.schools, key=lambda school: school.name)],
+        "descriptionMaxChars": description_max_chars,
+        "category": _text(prefill.get("category")),
+        "description": _text(prefill.get("description"))[:description_max_chars],
+        "scope": _text(prefill.get("scope")) or Scope.ONE_TO_ONE.value,
+        "school": _text(prefill.get("school")),
+        "grade": _text(prefill.get("grade"))[:120],
+        "subject": _text(prefill.get("subject"))[:120],
+        "urgency": _text(prefill.get("urgency")) or Urgency.WHENEVER.value,
+        "preferredDates": _text(prefill.get("preferredDates"))[:120],
+    }
+    return with_fallbacks(render("intake_form", data))
+
+
+def suggestions_card(request: Request, articles: Sequence[Any], catalogue: Catalogue) -> dict[str, Any]:
+    data = {
+        "reference": request.reference,
+        "number": request.number,
+        "articles": [_article_data(article, catalogue) for article in articles],
+    }
+    return with_fallbacks(render("suggestions", data))
+
+
+def request_card(
+    request: Request,
+    events: Sequence[Event],
+    catalogue: Catalogue,
+    schools: SchoolDirectory,
+    timezone: str,
+    place: str,
+    channels: Sequence[tuple[str, str]] = (),
+    default_channel: str = "",
+    article_choices: Iterable[Any] = (),
+    notice: str = "",
+) -> dict[str, Any]:
+    """Build the card that triagers (place 'triage') and TSTs (place 'tst') see for a request."""
+    state = request.state
+    school = schools.get(request.school)
+    facts = [
+        ("Scope", Scope(request.scope).label if request.scope in Scope._value2member_map_ else request.scope),
+        ("Grade", literal(request.grade) if request.grade else "Not given"),
+        ("Subject", literal(request.subject) if request.subject else "Not given"),
+        ("Urgency", Urgency(request.urgency).label if request.urgency in Urgency._value2member_map_ else request.urgency),
+        ("Preferred dates", literal(request.preferred_dates) if request.preferred_dates else "Any"),
+        ("Level", Level(request.level).label if request.level is not None else "Not set"),
+        ("Owner", literal(request.owner_name) if request.owner_name else "Unclaimed"),
+        ("Filed", local_text(request.created_at, timezone)),
+    ]
+    if request.rating is not None:
+        facts.append(("Rating", f"{request.rating} out of 5"))
+    data = {
+        "reference": request.reference,
+        "number": request.number,
+        "statusLabel": state.label,
+        "categoryName": catalogue.name_of(request.category),
+        "teacherName": request.teacher_name,
+        "schoolText": f"{request.school} ({school.level})" if school else request.school,
+        "description": request.description,
+        "facts": [{"title": title, "value": value} for title, value in facts],
+        "notice": notice,
+        "resolutionNote": request.resolution_note or "",
+        "history": [_event_line(event, timezone) for event in list(events)[-HISTORY_SHOWN:]],
+        "canRoute": place == "triage" and state in (Status.AWAITING_TRIAGE, Status.ROUTED),
+        "canClaim": place == "tst" and state is Status.ROUTED,
+        "canWork": place == "tst" and state in (Status.CLAIMED, Status.IN_PROGRESS, Status.WAITING_ON_TEACHER),
+        "levels": [{"value": str(level.value), "title": level.label} for level in Level if level is not Level.SELF_HELP],
+        "channels": [{"key": key, "name": name} for key, name in channels],
+        "defaultChannel": request.channel or default_channel,
+        "articleChoices": [{"id": article.id, "title": article.title} for article in article_choices],
+    }
+    return with_fallbacks(render("request_card", data))
+
+
+def teacher_update_card(
+    title: str,
+    message: str,
+    request: Request,
+    catalogue: Catalogue,
+    ask_rating: bool = False,
+    article: Any = None,
+) -> dict[str, Any]:
+    facts = [
+        ("Request", request.reference),
+        ("Category", catalogue.name_of(request.category)),
+        ("Status", request.state.label),
+    ]
+    if request.level is not None:
+        facts.append(("Level", Level(request.level).label))
+    if request.owner_name:
+        facts.append(("Owner", literal(request.owner_name)))
+    data = {
+        "title": title,
+        "message": message,
+        "number": request.number,
+        "facts": [{"title": name, "value": value} for name, value in facts],
+        "resolutionNote": request.resolution_note or "",
+        "askRating": ask_rating,
+        "article": {"title": article.title, "summary": article.summary, "url": article.url} if article else None,
+    }
+    return with_fallbacks(render("teacher_update", data))
+
+
+def my_requests_card(requests: Sequence[Request], catalogue: Catalogue, timezone: str) -> dict[str, Any]:
+    open_count = sum(1 for request in requests if request.state.is_open)
+    shown = list(requests)[:10]
+    summary = f"{open_count} open, {len(requests) - open_count} resolved or closed."
+    if len(requests) > len(shown):
+        summary += f" Showing the {len(shown)} most recent."
+    data = {
+        "summary": summary,
+        "requests": [
+            {
+                "reference": request.reference,
+                "categoryName": catalogue.name_of(request.category),
+                "shortDescription": _shorten(request.description),
+                "statusLabel": request.state.label,
+                "levelLabel": Level(request.level).label if request.level is not None else "Not set yet",
+                "ownerName": literal(request.owner_name) if request.owner_name else "Nobody yet",
+                "filed": local_text(request.created_at, timezone),
+            }
+            for request in shown
+        ],
+    }
+    return with_fallbacks(render("my_requests", data))
+
+
+def notice_card(title: str, message: str, facts: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    return render("notice", {"title": title, "message": message, "facts": [{"title": t, "value": v} for t, v in facts]})
+
+
+def _article_data(article: Any, catalogue: Catalogue) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "title": article.title,
+        "shortTitle": _shorten(article.title, 40),
+        "summary": article.summary,
+        "url": article.url,
+        "kindLabel": KIND_LABELS.get(article.kind, article.kind),
+        "categoryName": catalogue.name_of(article.category),
+    }
+
+
+def _event_line(event: Event, timezone: str) -> dict[str, str]:
+    what = EVENT_LABELS.get(event.type, event.type)
+    if event.type == "routed" and "level" in event.after:
+        what += f" at level {event.after['level']}"
+    if event.note:
+        what += f': "{_shorten(event.note, 80)}"'
+    return {"when": local_text(event.at, timezone), "who": event.actor_name, "what": what}
+
+
+def _shorten(text: str, limit: int = SHORT_DESCRIPTION_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""

@@ -1,0 +1,226 @@
+"""Settings: the config file, its referenced files and environment variables, checked once at start-up."""
+
+import csv
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from config.schema import CATALOGUE_SCHEMA, SETTINGS_SCHEMA
+from domain.catalogue import Catalogue, Category
+from domain.clock import load_zone
+from domain.schools import School, SchoolDirectory
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "helpdesk.yaml"
+SCHOOL_LEVELS = ("elementary", "middle", "secondary")
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names it and says how to fix it."""
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    key: str
+    name: str
+    team_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class RoleSettings:
+    admins: frozenset[str] = frozenset()
+    triagers: frozenset[str] = frozenset()
+    tsts: frozenset[str] = frozenset()
+    leaders: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot needs to start, already validated."""
+
+    config_path: Path
+    district_name: str
+    timezone: str
+    data_dir: Path
+    knowledge_base_path: Path
+    catalogue: Catalogue
+    schools: SchoolDirectory
+    roles: RoleSettings
+    triage_channel: ChannelSettings
+    tst_channels: tuple[ChannelSettings, ...]
+    default_tst_channel: str
+    description_max_chars: int = 4000
+    suggestion_count: int = 3
+    host: str = "127.0.0.1"
+    port: int = 3978
+    log_level: str = "INFO"
+    production: bool = False
+    app_id: str = ""
+    app_password: str = field(default="", repr=False)
+    app_tenant_id: str = ""
+    app_type: str = "MultiTenant"
+
+    def tst_channel(self, key: str) -> ChannelSettings | None:
+        """Return the TST channel with this key, or None."""
+        return next((channel for channel in self.tst_channels if channel.key == key), None)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, config_path: str | os.PathLike | None = None) -> Settings:
+    """Read and validate the settings; raises ConfigError naming the first bad one."""
+    environ = os.environ if environ is None else environ
+    path = Path(config_path or environ.get("HELPDESK_CONFIG") or DEFAULT_CONFIG).resolve()
+    raw = _read_yaml(path, SETTINGS_SCHEMA, "HELPDESK_CONFIG")
+    base = path.parent
+
+    data_dir = Path(environ.get("HELPDESK_DATA_DIR") or base / raw.get("data_dir", "../data")).resolve()
+    catalogue = _load_catalogue(_existing_file(base / raw["catalogue"], "catalogue"))
+    schools = _load_schools(_existing_file(base / raw["schools"], "schools"))
+    knowledge_base = _existing_file(base / raw["knowledge_base"], "knowledge_base")
+
+    channels = raw["channels"]
+    tst_channels = tuple(ChannelSettings(**entry) for entry in channels["tst"])
+    keys = [channel.key for channel in tst_channels]
+    if len(set(keys)) != len(keys):
+        raise ConfigError(f"channels.tst in {path}: every TST channel needs its own key, found {keys}")
+    default_tst = channels.get("default_tst", keys[0])
+    if default_tst not in keys:
+        raise ConfigError(f"channels.default_tst in {path}: '{default_tst}' is not one of the TST channel keys {keys}")
+
+    roles = RoleSettings(**{name: frozenset(ids) for name, ids in raw.get("roles", {}).items()})
+    limits = raw.get("limits", {})
+    timezone = raw["district"].get("timezone", "America/Vancouver")
+    _check_timezone(timezone)
+
+    production = _flag(environ, "HELPDESK_PRODUCTION")
+    app_id = environ.get("MicrosoftAppId", "")
+    app_password = environ.get("MicrosoftAppPassword", "")
+    app_type = environ.get("MicrosoftAppType", "MultiTenant")
+    app_tenant_id = environ.get("MicrosoftAppTenantId", "")
+    if app_type not in APP_TYPES:
+        raise ConfigError(f"MicrosoftAppType is '{app_type}'; use one of {', '.join(APP_TYPES)}")
+    if production and not (app_id and app_password):
+        missing = "MicrosoftAppId" if not app_id else "MicrosoftAppPassword"
+        raise ConfigError(f"{missing} is missing: production mode (HELPDESK_PRODUCTION=1) needs the bot's Entra app credentials")
+    if app_id and not app_password and app_type != "UserAssignedMSI":
+        raise ConfigError("MicrosoftAppPassword is missing: it is required when MicrosoftAppId is set")
+    if app_type == "SingleTenant" and not app_tenant_id:
+        raise ConfigError("MicrosoftAppTenantId is missing: it is required when MicrosoftAppType is SingleTenant")
+
+    return Settings(
+        config_path=path,
+        district_name=raw["district"]["name"],
+        timezone=timezone,
+        data_dir=data_dir,
+        knowledge_base_path=knowledge_base,
+        catalogue=catalogue,
+        schools=schools,
+        roles=roles,
+        triage_channel=ChannelSettings(key="triage", **channels["triage"]),
+        tst_channels=tst_channels,
+        default_tst_channel=default_tst,
+        description_max_chars=limits.get("description_max_chars", 4000),
+        suggestion_count=limits.get("suggestions", 3),
+        host=environ.get("HOST", "127.0.0.1"),
+        port=_port(environ.get("PORT", "3978")),
+        log_level=_log_level(environ.get("LOG_LEVEL", "INFO")),
+        production=production,
+        app_id=app_id,
+        app_password=app_password,
+        app_tenant_id=app_tenant_id,
+        app_type=app_type,
+    )
+
+
+def _read_yaml(path: Path, schema: dict[str, Any], setting: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{setting}: the file {path} was not found; create it or point {setting} at another file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from error
+    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = ".".join(str(part) for part in first.absolute_path) or "(top level)"
+        raise ConfigError(f"{path}: setting '{where}' is invalid: {first.message}")
+    return data
+
+
+def _existing_file(path: Path, setting: str) -> Path:
+    path = path.resolve()
+    if not path.is_file():
+        raise ConfigError(f"setting '{setting}': the file {path} was not found")
+    return path
+
+
+def _load_catalogue(path: Path) -> Catalogue:
+    raw = _read_yaml(path, CATALOGUE_SCHEMA, "catalogue")
+    ids = [entry["id"] for entry in raw["categories"]]
+    duplicates = sorted({category_id for category_id in ids if ids.count(category_id) > 1})
+    if duplicates:
+        raise ConfigError(f"{path}: category ids must be unique, repeated: {', '.join(duplicates)}")
+    return Catalogue(tuple(Category(**entry) for entry in raw["categories"]))
+
+
+def _load_schools(path: Path) -> SchoolDirectory:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"name", "level"} - set(reader.fieldnames or ())
+        if missing:
+            raise ConfigError(f"{path}: the school directory needs the columns {', '.join(sorted(missing))}")
+        schools: list[School] = []
+        for line, row in enumerate(reader, start=2):
+            name = (row.get("name") or "").strip()
+            level = (row.get("level") or "").strip().lower()
+            if not name:
+                raise ConfigError(f"{path} line {line}: the school name is empty")
+            if level not in SCHOOL_LEVELS:
+                raise ConfigError(f"{path} line {line}: level '{level}' is invalid; use one of {', '.join(SCHOOL_LEVELS)}")
+            teachers = (row.get("teachers") or "").strip()
+            if teachers and not teachers.isdigit():
+                raise ConfigError(f"{path} line {line}: teachers '{teachers}' is not a whole number")
+            schools.append(School(name=name, level=level, community=(row.get("community") or "").strip(), teachers=int(teachers or 0)))
+    if not schools:
+        raise ConfigError(f"{path}: the school directory has no schools")
+    try:
+        return SchoolDirectory(tuple(schools))
+    except ValueError as error:
+        raise ConfigError(f"{path}: {error}") from error
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        load_zone(name)
+    except LookupError as error:
+        raise ConfigError(f"district.timezone: {error}") from error
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    value = environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ConfigError(f"{name} is '{value}'; use 1 or 0")
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigError(f"PORT is '{value}'; use a whole number from 1 to 65535")
+    return int(value)
+
+
+def _log_level(value: str) -> str:
+    level = value.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL is '{value}'; use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level

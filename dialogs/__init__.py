@@ -1,0 +1,1 @@
+"""Conversation flows: intake, my requests, welcome and help, feedback, triage and claims."""

@@ -1,0 +1,40 @@
+"""Triage: the triager sets the support level and TST channel, or answers from the knowledge base."""
+
+from typing import Any
+
+from dialogs.context import Services
+from dialogs.outcome import Outcome
+from dialogs.staff_view import staff_card
+from domain.actor import Actor
+from domain.errors import InvalidInput
+
+
+class TriageDialog:
+    def __init__(self, services: Services):
+        self.services = services
+
+    async def route(self, actor: Actor, number: int, data: dict[str, Any]) -> Outcome:
+        level = _whole_number(data.get("level"), "support level")
+        channel = data.get("channel")
+        if not isinstance(channel, str) or not channel:
+            raise InvalidInput("Pick a TST channel before routing.")
+        request = await self.services.helpdesk.route(actor, number, level, channel)
+        return Outcome(card=await staff_card(self.services, request, "triage"))
+
+    async def answer(self, actor: Actor, number: int, data: dict[str, Any]) -> Outcome:
+        article_id = data.get("article")
+        article = self.services.article(article_id) if isinstance(article_id, str) else None
+        if article is None or not article.is_published:
+            raise InvalidInput(f"Article {article_id!r} was not found in the knowledge base; pick one from the list.")
+        request = await self.services.helpdesk.answer(actor, number, article.id)
+        return Outcome(card=await staff_card(self.services, request, "triage"))
+
+
+def _whole_number(value: Any, what: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput(f"The {what} must be a whole number.")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise InvalidInput(f"The {what} must be a whole number, not {value!r}.")

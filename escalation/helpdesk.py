@@ -1,0 +1,391 @@
+"""The request lifecycle: intake, self-help, triage, claims and resolution.
+
+Every change goes through `_transition`, which re-reads the request, checks
+the rule, and writes the new request, its history event, any teacher touch
+and any notifications in one atomic batch conditional on the version it
+read. Two people acting at once therefore cannot both win: the loser
+re-reads and meets the rule again (for a claim, "already claimed").
+"""
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from domain.actor import Actor, Role
+from domain.catalogue import Catalogue
+from domain.clock import to_iso, utc_now
+from domain.errors import AlreadyClaimed, InvalidInput, InvalidTransition, NotAllowed, NotFound
+from domain.intake import IntakeForm
+from domain.request import Event, Level, Request, Status, Touch
+from storage import Put, Store, VersionConflict
+
+logger = logging.getLogger(__name__)
+
+TRACKED_FIELDS = ("status", "level", "channel", "owner_id", "owner_name", "resolved_article", "resolution_note", "rating")
+NOTE_MAX_CHARS = 4000
+MAX_ATTEMPTS = 8
+
+TOUCH_KINDS = {
+    Level.SELF_HELP: "self_help",
+    Level.REMOTE: "remote",
+    Level.SMALL_GROUP: "small_group",
+    Level.CHAMPION: "champion",
+    Level.SITE_VISIT: "site_visit",
+    Level.IN_CLASS: "in_class",
+}
+
+
+class Suggester(Protocol):
+    """What the helpdesk needs from the knowledge base."""
+
+    def search(self, text: str, limit: int = 3, category: str | None = None) -> Sequence[Any]: ...
+
+
+@dataclass(frozen=True)
+class Notification:
+    """Something to tell someone after a change: `kind` says what, `target` says who."""
+
+    kind: str
+    target: str
+
+
+class Helpdesk:
+    """Carries out every action on a request, checking the actor's role on the server."""
+
+    def __init__(
+        self,
+        store: Store,
+        catalogue: Catalogue,
+        suggester: Suggester,
+        tst_channels: Sequence[str],
+        suggestion_count: int = 3,
+        now: Callable[[], Any] = utc_now,
+    ):
+        self.store = store
+        self.catalogue = catalogue
+        self.suggester = suggester
+        self.tst_channels = tuple(tst_channels)
+        self.suggestion_count = suggestion_count
+        self._now = now
+
+    # Reading
+
+    async def get(self, number: int) -> Request:
+        """Return the request, or raise NotFound."""
+        doc = await self.store.get("requests", str(number))
+        if doc is None:
+            raise NotFound(f"Request #{number} was not found.")
+        return Request.from_doc(doc)
+
+    async def requests_of(self, teacher_id: str) -> list[Request]:
+        """Return the teacher's requests, newest first."""
+        docs = await self.store.find("requests", teacher_id=teacher_id)
+        return sorted((Request.from_doc(doc) for doc in docs), key=lambda request: request.number, reverse=True)
+
+    async def history(self, number: int) -> list[Event]:
+        """Return the request's events, oldest first."""
+        docs = await self.store.find("events", request=number)
+        return sorted((Event.from_doc(doc) for doc in docs), key=lambda event: event.seq)
+
+    # Teacher actions
+
+    async def open_request(self, actor: Actor, form: IntakeForm) -> Request:
+        """Record a new request and attach knowledge-base suggestions.
+
+        Submitting the same form twice returns the request the first submit
+        made, so a double click or a replayed submit files one request.
+        """
+        existing = await self.store.find("requests", intake_id=form.intake_id, teacher_id=actor.id)
+        if existing:
+            return Request.from_doc(existing[0])
+
+        number = await self.store.next_number("requests")
+        now = to_iso(self._now())
+        results = self.suggester.search(form.description, limit=self.suggestion_count)
+        suggestions = [result.article.id for result in results]
+        status = Status.SUGGESTED if suggestions else Status.AWAITING_TRIAGE
+        request = Request(
+            number=number,
+            teacher_id=actor.id,
+            teacher_name=actor.name,
+            category=form.category,
+            description=form.description,
+            scope=form.scope,
+            school=form.school,
+            grade=form.grade,
+            subject=form.subject,
+            urgency=form.urgency,
+            preferred_dates=form.preferred_dates,
+            status=status.value,
+            suggested_articles=suggestions,
+            intake_id=form.intake_id,
+            created_at=now,
+            updated_at=now,
+        )
+        event = Event(number, 1, "created", actor.id, actor.name, now, {}, _tracked(request))
+        ops = [Put("requests", request.key, request.to_doc(), 0), Put("events", event.key, event.to_doc(), 0)]
+        if status is Status.AWAITING_TRIAGE:
+            ops.extend(_outbox_ops(request, 1, [Notification("triage_post", "triage")], now))
+        await self.store.apply(ops)
+        request.version = 1
+        logger.info("request %d opened by %s with %d suggestions", number, actor.id, len(suggestions))
+        return request
+
+    async def accept_suggestion(self, actor: Actor, number: int, article_id: str | None) -> Request:
+        """Resolve the request at level 0 because a suggested answer solved it."""
+
+        def change(request: Request) -> None:
+            self._require_teacher(actor, request)
+            self._require_status(request, Status.SUGGESTED)
+            if article_id is not None and article_id not in request.suggested_articles:
+                raise InvalidInput(f"Article '{article_id}' was not suggested for {request.reference}.")
+            request.status = Status.RESOLVED.value
+            request.level = Level.SELF_HELP.value
+            request.resolved_article = article_id or (request.suggested_articles[0] if request.suggested_articles else None)
+            request.resolution_note = "Solved by a knowledge-base answer."
+
+        return await self._transition(number, actor, "self_help_accepted", change, touch=True)
+
+    async def decline_suggestion(self, actor: Actor, number: int) -> Request:
+        """Send the request on to triage because the suggestions did not help."""
+
+        def change(request: Request) -> None:
+            self._require_teacher(actor, request)
+            self._require_status(request, Status.SUGGESTED)
+            request.status = Status.AWAITING_TRIAGE.value
+
+        return await self._transition(
+            number, actor, "self_help_declined", change, notify=[Notification("triage_post", "triage")]
+        )
+
+    async def rate(self, actor: Actor, number: int, rating: int, comment: str = "") -> Request:
+        """Record the teacher's 1–5 rating and close the request."""
+        if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+            raise InvalidInput(f"The rating must be a whole number from 1 to 5, not {rating!r}.")
+        comment = _checked_note(comment, required=False)
+
+        def change(request: Request) -> None:
+            self._require_teacher(actor, request)
+            if request.rating is not None:
+                raise InvalidTransition(f"You already rated {request.reference} {request.rating} out of 5. Thank you!")
+            self._require_status(request, Status.RESOLVED)
+            request.rating = rating
+            request.status = Status.CLOSED.value
+
+        return await self._transition(
+            number, actor, "rated", change, note=comment, notify=[Notification("refresh_cards", "staff")]
+        )
+
+    # Triage
+
+    async def route(self, actor: Actor, number: int, level: int, channel: str) -> Request:
+        """Set the support level and the TST channel, and post the request there."""
+        self._require_role(actor, Role.TRIAGER, "route requests")
+        if not isinstance(level, int) or isinstance(level, bool) or level not in {item.value for item in Level}:
+            raise InvalidInput(f"The support level must be a whole number from 0 to 5, not {level!r}.")
+        if level == Level.SELF_HELP:
+            raise InvalidInput("To resolve at level 0, answer the request with a knowledge-base article instead.")
+        if channel not in self.tst_channels:
+            raise InvalidInput(f"'{channel}' is not a configured TST channel; pick one of {', '.join(self.tst_channels)}.")
+
+        def change(request: Request) -> None:
+            self._require_status(request, Status.AWAITING_TRIAGE, Status.ROUTED)
+            request.status = Status.ROUTED.value
+            request.level = level
+            request.channel = channel
+
+        return await self._transition(
+            number,
+            actor,
+            "routed",
+            change,
+            notify=[Notification("tst_post", "tst"), Notification("refresh_cards", "staff"), Notification("routed", "teacher")],
+        )
+
+    async def answer(self, actor: Actor, number: int, article_id: str) -> Request:
+        """Resolve the request at level 0 by sending the teacher a knowledge-base article."""
+        self._require_role(actor, Role.TRIAGER, "answer requests from the knowledge base")
+
+        def change(request: Request) -> None:
+            self._require_status(request, Status.AWAITING_TRIAGE, Status.ROUTED)
+            request.status = Status.RESOLVED.value
+            request.level = Level.SELF_HELP.value
+            request.resolved_article = article_id
+            request.resolution_note = "Answered by the triager with a knowledge-base article."
+
+        return await self._transition(
+            number,
+            actor,
+            "answered",
+            change,
+            touch=True,
+            notify=[Notification("resolved", "teacher"), Notification("refresh_cards", "staff")],
+        )
+
+    # TST work
+
+    async def claim(self, actor: Actor, number: int) -> Request:
+        """Make the actor the owner; raises AlreadyClaimed when someone else won."""
+        self._require_role(actor, Role.TST, "claim requests")
+
+        def change(request: Request) -> None:
+            if request.owner_id == actor.id:
+                raise InvalidTransition(f"You already own {request.reference}.")
+            if request.owner_id:
+                raise AlreadyClaimed(request.reference, request.owner_name or "Another TST")
+            self._require_status(request, Status.ROUTED)
+            request.status = Status.CLAIMED.value
+            request.owner_id = actor.id
+            request.owner_name = actor.name
+
+        return await self._transition(
+            number, actor, "claimed", change, notify=[Notification("claimed", "teacher"), Notification("refresh_cards", "staff")]
+        )
+
+    async def unclaim(self, actor: Actor, number: int) -> Request:
+        """Give the request back to the TST channel's queue."""
+
+        def change(request: Request) -> None:
+            self._require_owner(actor, request)
+            self._require_status(request, Status.CLAIMED, Status.IN_PROGRESS, Status.WAITING_ON_TEACHER)
+            request.status = Status.ROUTED.value
+            request.owner_id = None
+            request.owner_name = None
+
+        return await self._transition(number, actor, "unclaimed", change, notify=[Notification("refresh_cards", "staff")])
+
+    async def add_note(self, actor: Actor, number: int, text: str) -> Request:
+        """Add a working note to the history; the first note marks the request in progress."""
+        note = _checked_note(text, required=True, what="note")
+
+        def change(request: Request) -> None:
+            self._require_owner(actor, request)
+            self._require_status(request, Status.CLAIMED, Status.IN_PROGRESS, Status.WAITING_ON_TEACHER)
+            request.status = Status.IN_PROGRESS.value
+
+        return await self._transition(number, actor, "note", change, note=note, notify=[Notification("refresh_cards", "staff")])
+
+    async def resolve(self, actor: Actor, number: int, resolution_note: str) -> Request:
+        """Mark the request resolved with a required note, count the teacher touch and ask for a rating."""
+        note = _checked_note(resolution_note, required=True, what="resolution note")
+
+        def change(request: Request) -> None:
+            self._require_owner(actor, request)
+            self._require_status(request, Status.CLAIMED, Status.IN_PROGRESS, Status.WAITING_ON_TEACHER)
+            request.status = Status.RESOLVED.value
+            request.resolution_note = note
+
+        return await self._transition(
+            number,
+            actor,
+            "resolved",
+            change,
+            note=note,
+            touch=True,
+            notify=[Notification("resolved", "teacher"), Notification("refresh_cards", "staff")],
+        )
+
+    # Rules
+
+    @staticmethod
+    def _require_role(actor: Actor, role: Role, action: str) -> None:
+        if not actor.has(role):
+            raise NotAllowed(f"Only a {ROLE_NAMES[role]} can {action}.")
+
+    @staticmethod
+    def _require_teacher(actor: Actor, request: Request) -> None:
+        if request.teacher_id != actor.id:
+            raise NotAllowed(f"Only the teacher who filed {request.reference} can do that.")
+
+    @staticmethod
+    def _require_owner(actor: Actor, request: Request) -> None:
+        if request.owner_id != actor.id and not actor.has(Role.ADMIN):
+            owner = request.owner_name or "nobody yet"
+            raise NotAllowed(f"Only the owner of {request.reference} can do that (owner: {owner}).")
+
+    @staticmethod
+    def _require_status(request: Request, *allowed: Status) -> None:
+        if request.state not in allowed:
+            raise InvalidTransition(f"{request.reference} is {request.state.label.lower()}, so that action no longer applies.")
+
+    # The one write path
+
+    async def _transition(
+        self,
+        number: int,
+        actor: Actor,
+        event_type: str,
+        change: Callable[[Request], None],
+        note: str = "",
+        touch: bool = False,
+        notify: Sequence[Notification] = (),
+    ) -> Request:
+        for _ in range(MAX_ATTEMPTS):
+            request = await self.get(number)
+            before = _tracked(request)
+            change(request)
+            now = to_iso(self._now())
+            request.updated_at = now
+            if request.state in (Status.RESOLVED, Status.CLOSED) and request.resolved_at is None:
+                request.resolved_at = now
+            after = _tracked(request)
+            seq = request.version + 1
+            changed = [name for name in TRACKED_FIELDS if before[name] != after[name]]
+            event = Event(
+                number, seq, event_type, actor.id, actor.name, now,
+                {name: before[name] for name in changed}, {name: after[name] for name in changed}, note,
+            )
+            ops = [
+                Put("requests", request.key, request.to_doc(), request.version),
+                Put("events", event.key, event.to_doc(), 0),
+            ]
+            if touch:
+                level = Level(request.level if request.level is not None else Level.SELF_HELP)
+                record = Touch(number, seq, request.teacher_id, request.school, request.category, level.value, TOUCH_KINDS[level], now, actor.id)
+                ops.append(Put("touches", record.key, record.to_doc(), 0))
+            ops.extend(_outbox_ops(request, seq, notify, now))
+            try:
+                await self.store.apply(ops)
+            except VersionConflict:
+                logger.debug("request %d changed during %s by %s; retrying", number, event_type, actor.id)
+                continue
+            request.version = seq
+            logger.info("request %d: %s by %s", number, event_type, actor.id)
+            return request
+        raise InvalidTransition(f"Request #{number} is changing too fast to update right now; please try again.")
+
+
+ROLE_NAMES = {
+    Role.TEACHER: "teacher",
+    Role.TRIAGER: "triager",
+    Role.TST: "Technology Support Teacher",
+    Role.LEADER: "district leader",
+    Role.ADMIN: "helpdesk admin",
+}
+
+
+def _tracked(request: Request) -> dict[str, Any]:
+    return {name: getattr(request, name) for name in TRACKED_FIELDS}
+
+
+def _outbox_ops(request: Request, seq: int, notify: Sequence[Notification], now: str) -> list[Put]:
+    ops = []
+    for item in notify:
+        key = f"{request.key}-{seq:05d}-{item.kind}"
+        doc = {"key": key, "request": request.number, "kind": item.kind, "target": item.target, "created_at": now, "state": "pending", "attempts": 0}
+        ops.append(Put("outbox", key, doc, 0))
+    return ops
+
+
+def _checked_note(text: Any, required: bool, what: str = "comment") -> str:
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise InvalidInput(f"The {what} must be text.")
+    text = text.strip()
+    if required and not text:
+        raise InvalidInput(f"The {what} is missing; write what was done so the teacher and the team can see it.")
+    if len(text) > NOTE_MAX_CHARS:
+        raise InvalidInput(f"The {what} is {len(text):,} characters long; the limit is {NOTE_MAX_CHARS:,}.")
+    return text

@@ -1,0 +1,55 @@
+"""Knowledge base: self-help articles and their search.
+
+Typical use::
+
+    from knowledge import load_knowledge_base
+
+    knowledge_base = load_knowledge_base()
+    for result in knowledge_base.search("how do kids see the quiz results"):
+        print(result.article.title, result.article.url)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from knowledge.article import Article, ArticleError
+from knowledge.catalogue import DEFAULT_CATALOGUE_PATH, REPOSITORY_ROOT, load_category_names
+from knowledge.loader import ArticleImportError, ImportProblem, dump_articles, load_articles
+from knowledge.search import DEFAULT_MIN_COVERAGE, DEFAULT_MIN_SCORE, KnowledgeBase, SearchResult
+
+DEFAULT_ARTICLES_PATH = Path(__file__).resolve().parent / "starter_articles.yaml"
+
+
+def load_knowledge_base(
+    articles_path: Path | str = DEFAULT_ARTICLES_PATH,
+    catalogue_path: Path | str = DEFAULT_CATALOGUE_PATH,
+    min_score: float = DEFAULT_MIN_SCORE,
+    min_coverage: float = DEFAULT_MIN_COVERAGE,
+) -> KnowledgeBase:
+    """Load articles and the catalogue, reject unknown categories, and build the search index.
+
+    Raises ArticleImportError for invalid articles and CatalogueError for a bad catalogue.
+    """
+    category_names = load_category_names(catalogue_path)
+    articles = load_articles(articles_path, known_categories=category_names)
+    return KnowledgeBase(articles, min_score=min_score, min_coverage=min_coverage, category_names=category_names)
+
+
+__all__ = [
+    "Article",
+    "ArticleError",
+    "ArticleImportError",
+    "DEFAULT_ARTICLES_PATH",
+    "DEFAULT_CATALOGUE_PATH",
+    "DEFAULT_MIN_COVERAGE",
+    "DEFAULT_MIN_SCORE",
+    "ImportProblem",
+    "KnowledgeBase",
+    "REPOSITORY_ROOT",
+    "SearchResult",
+    "dump_articles",
+    "load_articles",
+    "load_category_names",
+    "load_knowledge_base",
+]

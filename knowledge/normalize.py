@@ -1,0 +1,131 @@
+"""Text normalisation shared by article indexing and queries.
+
+Both sides go through the same steps, so they meet in one vocabulary:
+lower-case and strip accents, drop grade-level context ("grade 7", "3rd
+graders") that would otherwise match grading articles, drop stopwords, stem
+with a small suffix stripper and replace synonyms and phrases.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+from knowledge.vocabulary import STOPWORDS, SYNONYMS
+
+_APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`]")
+_WORD = re.compile(r"[a-z0-9]+")
+_GRADE_LEVEL = re.compile(
+    r"\b(?:grade|gr)\s*(?:k|\d{1,2})s?\b"  # grade 7, gr7, grade 2s
+    r"|\b\d{1,2}(?:st|nd|rd|th)\s+grade(?:rs?|s)?\b"  # 3rd grade, 7th graders
+    r"|\bk\s*(?:to\s*)?\d{1,2}\b"  # k-5, k 12
+)
+
+# Suffixes whose removal would leave fewer letters than this are kept, so
+# short words such as "used" or "bring" stay whole.
+_MIN_STEM_LENGTH = 3
+
+
+def fold_text(text: str) -> str:
+    """Lower-case `text`, strip accents and apostrophes, and turn punctuation into spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    without_accents = "".join(character for character in decomposed if not unicodedata.combining(character))
+    lowered = _APOSTROPHES.sub("", without_accents.casefold())
+    return " ".join(_WORD.findall(lowered))
+
+
+def stem(word: str) -> str:
+    """Strip common English suffixes so that inflected forms share one token.
+
+    The stems need not be real words ("share", "shared" and "sharing" all
+    become "shar"); they only have to agree between articles and queries.
+    Words with digits and words of three letters or fewer are returned unchanged.
+    """
+    if len(word) <= 3 or not word.isalpha():
+        return word
+
+    # Plurals: stories -> story, classes -> class, quizzes -> quizz, teams -> team.
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "shes", "ches", "xes", "zzes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+
+    # Verb and adverb endings: grading -> grad, created -> creat, assignment -> assign.
+    for suffix, min_stem in (("ing", _MIN_STEM_LENGTH), ("ed", _MIN_STEM_LENGTH), ("ly", _MIN_STEM_LENGTH), ("ment", 4)):
+        if word.endswith(suffix) and len(word) - len(suffix) >= min_stem:
+            word = word[: -len(suffix)]
+            break
+
+    # A final silent e: grade -> grad, so it matches "grading" after the step above.
+    if len(word) > _MIN_STEM_LENGTH and word.endswith("e") and not word.endswith("ee"):
+        word = word[:-1]
+
+    # A doubled final consonant: quizz -> quiz, sett(ing) -> set.
+    if len(word) > _MIN_STEM_LENGTH and word[-1] == word[-2] and word[-1] not in "aeioulsz":
+        word = word[:-1]
+    elif word.endswith("zz"):
+        word = word[:-1]
+    return word
+
+
+def base_tokens(text: str) -> list[str]:
+    """Fold `text`, drop grade levels and stopwords, and stem each word, without replacing synonyms."""
+    folded = _GRADE_LEVEL.sub(" ", fold_text(text))
+    return [stem(word) for word in folded.split() if word not in STOPWORDS]
+
+
+class Normalizer:
+    """Turns text into the token lists that the search index stores and matches.
+
+    `synonyms` maps words or phrases to replacement words; it defaults to the
+    table in knowledge.vocabulary. Longer phrases win over shorter ones that
+    start at the same word.
+    """
+
+    def __init__(self, synonyms: Mapping[str, str] | None = None) -> None:
+        table = SYNONYMS if synonyms is None else synonyms
+        self._phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for phrase, replacement in table.items():
+            key = tuple(base_tokens(phrase))
+            if not key:
+                raise ValueError(f"synonym key {phrase!r} is empty after removing stopwords")
+            self._phrases[key] = tuple(base_tokens(replacement))
+        self._max_phrase_length = max((len(key) for key in self._phrases), default=0)
+
+    @property
+    def phrase_words(self) -> set[str]:
+        """Every base token that appears in a synonym key or replacement."""
+        words: set[str] = set()
+        for key, replacement in self._phrases.items():
+            words.update(key)
+            words.update(replacement)
+        return words
+
+    def tokens(self, text: str) -> list[str]:
+        """Return the normalised tokens of `text`, in order, with repeats."""
+        return self.replace_phrases(base_tokens(text))
+
+    def replace_phrases(self, words: list[str]) -> list[str]:
+        """Replace synonym keys in a list of base tokens, longest match first."""
+        result: list[str] = []
+        position = 0
+        while position < len(words):
+            replacement, length = self._match_at(words, position)
+            if replacement is None:
+                result.append(words[position])
+                position += 1
+            else:
+                result.extend(replacement)
+                position += length
+        return result
+
+    def _match_at(self, words: list[str], position: int) -> tuple[tuple[str, ...] | None, int]:
+        longest = min(self._max_phrase_length, len(words) - position)
+        for length in range(longest, 0, -1):
+            replacement = self._phrases.get(tuple(words[position : position + length]))
+            if replacement is not None:
+                return replacement, length
+        return None, 0

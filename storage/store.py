@@ -1,0 +1,58 @@
+"""The storage interface that the domain uses, whatever the backend."""
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+from storage.errors import VersionConflict
+from storage.ops import Op, Put
+
+
+class Store(ABC):
+    """A document store of named collections with atomic, versioned batches.
+
+    Every stored document carries an integer `_version`, starting at 1 and
+    raised by each write, so callers can make compare-and-set updates.
+    Returned documents are copies: changing them changes nothing stored.
+    """
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Open the backend; raises StorageError when it cannot be used."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Flush and release the backend."""
+
+    @abstractmethod
+    async def get(self, collection: str, key: str) -> dict[str, Any] | None:
+        """Return the document, or None when the key does not exist."""
+
+    @abstractmethod
+    async def find(self, collection: str, **equals: Any) -> list[dict[str, Any]]:
+        """Return the documents whose fields equal every given value (all when none given)."""
+
+    @abstractmethod
+    async def apply(self, ops: Sequence[Op]) -> None:
+        """Apply the operations atomically and durably.
+
+        Raises VersionConflict (nothing applied) when a condition fails, and
+        StorageError (nothing applied) when the write cannot be made durable.
+        When this returns, the batch survives the process being killed.
+        """
+
+    @abstractmethod
+    async def count(self, collection: str) -> int:
+        """Return the number of documents in the collection."""
+
+    async def next_number(self, counter: str) -> int:
+        """Return the next value of a named counter, starting at 1, safely under concurrency."""
+        while True:
+            current = await self.get("counters", counter)
+            value = (current or {}).get("value", 0) + 1
+            expected = current["_version"] if current else 0
+            try:
+                await self.apply([Put("counters", counter, {"value": value}, expected)])
+            except VersionConflict:
+                continue
+            return value

@@ -1,0 +1,124 @@
+"""Shared fixtures: settings on a temporary data folder, opened services and a bot driver."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity
+
+from bot import open_services
+from bots.helpdesk_bot import HelpdeskBot
+from config import load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return load_settings(environ={"HELPDESK_DATA_DIR": str(tmp_path / "data")}, config_path=REPO / "config" / "helpdesk.yaml")
+
+
+@pytest.fixture
+async def services(settings):
+    opened = await open_services(settings)
+    yield opened
+    await opened.store.close()
+
+
+class BotDriver:
+    """Runs activities through botbuilder's TestAdapter, one turn at a time."""
+
+    def __init__(self, bot: HelpdeskBot):
+        self.bot = bot
+        self.adapter = TestAdapter(bot.on_turn)
+
+    async def send(self, activity: Activity) -> list[Activity]:
+        """Run one turn and return the activities the bot sent in it."""
+        self.adapter.activity_buffer.clear()
+        self.adapter.updated_activities.clear()
+        await self.adapter.receive_activity(activity)
+        return list(self.adapter.activity_buffer)
+
+
+@pytest.fixture
+def driver(services):
+    return BotDriver(HelpdeskBot(services))
+
+
+def cards(replies: list[Activity]) -> list[dict[str, Any]]:
+    """Return the Adaptive Cards among the replies, in order."""
+    found = []
+    for reply in replies:
+        for item in reply.attachments or []:
+            if item.content_type == ADAPTIVE_CARD:
+                found.append(item.content)
+    return found
+
+
+def texts(replies: list[Activity]) -> list[str]:
+    return [reply.text for reply in replies if reply.type == "message" and reply.text]
+
+
+def invoke_body(replies: list[Activity]) -> Any:
+    """Return the body of the invoke response the bot gave in the turn."""
+    responses = [reply for reply in replies if reply.type == "invokeResponse"]
+    assert len(responses) == 1, f"expected one invoke response, got {len(responses)}"
+    return responses[0].value.body
+
+
+def card_text(card: dict[str, Any]) -> str:
+    """Return every text of a card joined, to check what a person would read."""
+    parts: list[str] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("text", "title", "value", "label"):
+                if isinstance(node.get(key), str):
+                    parts.append(node[key])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(card)
+    return "\n".join(parts)
+
+
+def find_action(card: dict[str, Any], verb: str) -> dict[str, Any] | None:
+    """Return the Action.Execute with this verb anywhere in the card."""
+    found = None
+
+    def visit(node: Any) -> None:
+        nonlocal found
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute" and node.get("verb") == verb and found is None:
+                found = node
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(card)
+    return found
+
+
+def find_input(card: dict[str, Any], input_id: str) -> dict[str, Any] | None:
+    found = None
+
+    def visit(node: Any) -> None:
+        nonlocal found
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Input.") and node.get("id") == input_id and found is None:
+                found = node
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(card)
+    return found
