@@ -88,6 +88,10 @@ class Helpdesk:
         docs = await self.store.find("events", request=number)
         return sorted((Event.from_doc(doc) for doc in docs), key=lambda event: event.seq)
 
+    async def _request_for_intake(self, intake_key: str) -> Request | None:
+        doc = await self.store.get("intakes", intake_key)
+        return await self.get(doc["request"]) if doc else None
+
     # Teacher actions
 
     async def open_request(self, actor: Actor, form: IntakeForm) -> Request:
@@ -96,9 +100,10 @@ class Helpdesk:
         Submitting the same form twice returns the request the first submit
         made, so a double click or a replayed submit files one request.
         """
-        existing = await self.store.find("requests", intake_id=form.intake_id, teacher_id=actor.id)
-        if existing:
-            return Request.from_doc(existing[0])
+        intake_key = f"{actor.id}:{form.intake_id}"
+        existing = await self._request_for_intake(intake_key)
+        if existing is not None:
+            return existing
 
         number = await self.store.next_number("requests")
         now = to_iso(self._now())
@@ -124,10 +129,21 @@ class Helpdesk:
             updated_at=now,
         )
         event = Event(number, 1, "created", actor.id, actor.name, now, {}, _tracked(request))
-        ops = [Put("requests", request.key, request.to_doc(), 0), Put("events", event.key, event.to_doc(), 0)]
+        ops = [
+            Put("intakes", intake_key, {"request": number}, 0),
+            Put("requests", request.key, request.to_doc(), 0),
+            Put("events", event.key, event.to_doc(), 0),
+        ]
         if status is Status.AWAITING_TRIAGE:
             ops.extend(_outbox_ops(request, 1, [Notification("triage_post", "triage")], now))
-        await self.store.apply(ops)
+        try:
+            await self.store.apply(ops)
+        except VersionConflict:
+            # The same form was submitted at the same moment elsewhere, and that submit won.
+            winner = await self._request_for_intake(intake_key)
+            if winner is None:
+                raise
+            return winner
         request.version = 1
         logger.info("request %d opened by %s with %d suggestions", number, actor.id, len(suggestions))
         return request
