@@ -1,9 +1,9 @@
 """Reading and writing article files in YAML or CSV.
 
-YAML files hold a top-level `articles:` list (a bare list is accepted too).
+YAML files contain a top-level `articles:` list (a bare list is accepted too).
 CSV files have a header row with the columns id, title, category, kind, url,
-summary and keywords, plus the optional columns audience and status; keywords
-are separated by semicolons.
+summary and keywords, plus the optional columns audience and status. Keywords
+in one cell are separated by semicolons.
 """
 
 from __future__ import annotations

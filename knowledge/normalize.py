@@ -1,9 +1,10 @@
 """Text normalisation shared by article indexing and queries.
 
-Both sides go through the same steps, so they meet in one vocabulary:
-lower-case and strip accents, drop grade-level context ("grade 7", "3rd
-graders") that would otherwise match grading articles, drop stopwords, stem
-with a small suffix stripper and replace synonyms and phrases.
+Both sides go through the same steps, so they share one vocabulary. The
+steps lower-case the text and strip accents, then drop grade-level context
+("grade 7", "3rd graders") that would otherwise match grading articles.
+Then they drop stopwords, stem with a small suffix stripper and replace
+synonyms and phrases.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from knowledge.spelling import SpellingCorrector
 
 logger = logging.getLogger(__name__)
 
-# A result must pass two thresholds to count as an answer.
+# A result must pass two thresholds to be returned.
 # DEFAULT_MIN_SCORE bounds the BM25 score, which grows with how rare the
 # matched words are, so a single shared common word ("class") is not enough.
 # DEFAULT_MIN_COVERAGE bounds the share of the query's IDF weight found in the
@@ -25,8 +25,8 @@ logger = logging.getLogger(__name__)
 # mostly about something else ("order pizza for the staff room") is dropped
 # even when one of its words matches.
 # NOTE: both values were chosen on the starter articles and the tuning
-# questions; re-check with `python -m knowledge evaluate` and the off-topic
-# query tests after large changes to the articles.
+# questions. Re-check them with `python -m knowledge evaluate` and the
+# off-topic query tests after large changes to the articles.
 DEFAULT_MIN_SCORE = 1.0
 DEFAULT_MIN_COVERAGE = 0.3
 

@@ -5,8 +5,8 @@ the same lower-casing and stemming as articles and queries, so a key such as
 "breakout rooms" also matches "break out room" after stemming.
 """
 
-# Function words and helpdesk filler ("how do I", "please help") that say
-# nothing about the topic, plus words nearly every teacher's question
+# Function words and helpdesk filler ("how do I", "please help") that carry
+# no information about the topic, plus words nearly every teacher's question
 # contains ("teacher", "classroom"). Words that carry meaning in product
 # names stay out of this list: "one" (one note), "mine" (mine craft), "out"
 # (break out, out loud) and "class" (class notebook, class team).

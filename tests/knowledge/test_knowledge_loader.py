@@ -33,8 +33,8 @@ def csv_row(article_id: str, **overrides: str) -> str:
         "keywords": "quiz; test",
         **overrides,
     }
-    buffer_row = [cells[name] for name in ("id", "title", "category", "kind", "url", "summary", "keywords")]
-    return ",".join(f'"{cell}"' if "," in cell else cell for cell in buffer_row) + "\n"
+    ordered_cells = [cells[name] for name in ("id", "title", "category", "kind", "url", "summary", "keywords")]
+    return ",".join(f'"{cell}"' if "," in cell else cell for cell in ordered_cells) + "\n"
 
 
 def make_article(article_id: str, **overrides: object) -> Article:

@@ -16,8 +16,8 @@ from knowledge.search import MAX_QUERY_CHARACTERS, SearchResult
 TUNING_MIN_TOP3 = 0.95
 HOLDOUT_MIN_TOP3 = 0.90
 
-# Questions a helpdesk receives that no article answers. Each has at most one
-# word in common with the articles, by accident.
+# Questions a helpdesk receives that no article answers. Some share a word
+# with an article by accident ("room", "permission", "start").
 OFF_TOPIC_QUERIES = [
     "asdf qwerty",
     "what's for lunch",
