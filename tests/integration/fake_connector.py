@@ -1,0 +1,115 @@
+"""A contract fake of the Bot Connector REST API (v3), served on 127.0.0.1.
+
+It answers the calls the bot makes, with the documented request and
+response shapes, and records them for assertions:
+
+* ``POST /v3/conversations`` creates a conversation; with a Teams channel
+  in ``channelData`` it starts a thread whose id is
+  ``<channel id>;messageid=<id>``, as Teams does, and returns
+  ``{"id", "activityId"}``;
+* ``POST /v3/conversations/{id}/activities`` and
+  ``POST /v3/conversations/{id}/activities/{replyToId}`` send a message and
+  return ``{"id"}``;
+* ``PUT /v3/conversations/{id}/activities/{activityId}`` replaces a message
+  and returns ``{"id"}``.
+
+`fail_next(status, count, headers)` makes the next calls fail with an
+error status, for retry and failure tests.
+"""
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class ConnectorCall:
+    method: str
+    path: str
+    conversation_id: str
+    activity_id: str | None
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeConnector:
+    calls: list[ConnectorCall] = field(default_factory=list)
+    _ids: Any = field(default_factory=lambda: itertools.count(1000))
+    _failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    runner: web.AppRunner | None = None
+    url: str = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self._create_conversation)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._send)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/"
+        return self.url
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    def fail_next(self, status: int, count: int = 1, headers: dict[str, str] | None = None) -> None:
+        self._failures.extend([(status, headers or {})] * count)
+
+    # What tests read
+
+    def messages_to(self, conversation_prefix: str) -> list[ConnectorCall]:
+        """Return the messages sent (not updates) to conversations whose id starts with the prefix."""
+        return [call for call in self.calls if call.method == "POST" and call.conversation_id.startswith(conversation_prefix)]
+
+    def updates(self) -> list[ConnectorCall]:
+        return [call for call in self.calls if call.method == "PUT"]
+
+    def threads_in(self, channel_id: str) -> list[ConnectorCall]:
+        """Return the threads the bot started in a channel (each with its first activity as body)."""
+        return [call for call in self.calls if call.path == "/v3/conversations" and call.conversation_id.startswith(channel_id)]
+
+    # Handlers
+
+    def _failure(self) -> web.Response | None:
+        if not self._failures:
+            return None
+        status, headers = self._failures.pop(0)
+        return web.json_response({"error": {"code": "ServiceError", "message": f"fake failure {status}"}}, status=status, headers=headers)
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        failure = self._failure()
+        if failure:
+            return failure
+        body = await request.json()
+        activity_id = str(next(self._ids))
+        channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
+        conversation_id = f"{channel};messageid={activity_id}" if channel else f"a:created-{activity_id}"
+        self.calls.append(ConnectorCall("POST", "/v3/conversations", conversation_id, activity_id, body))
+        return web.json_response({"id": conversation_id, "activityId": activity_id, "serviceUrl": self.url}, status=201)
+
+    async def _send(self, request: web.Request) -> web.Response:
+        failure = self._failure()
+        if failure:
+            return failure
+        body = await request.json()
+        activity_id = str(next(self._ids))
+        conversation = request.match_info["conversation"]
+        self.calls.append(ConnectorCall("POST", request.path, conversation, activity_id, body))
+        return web.json_response({"id": activity_id}, status=201)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        failure = self._failure()
+        if failure:
+            return failure
+        body = await request.json()
+        conversation = request.match_info["conversation"]
+        activity_id = request.match_info["activity"]
+        self.calls.append(ConnectorCall("PUT", request.path, conversation, activity_id, body))
+        return web.json_response({"id": activity_id}, status=200)
