@@ -36,7 +36,7 @@ NEW_REQUEST_WORDS = {"new request", "new", "request", "new ticket", "ask", "star
 MY_REQUESTS_WORDS = {"my requests", "my request", "requests", "status", "my tickets"}
 HELP_WORDS = {"help", "hi", "hello", "hey", "menu", "?", "commands"}
 
-# Which place a request card lives in for each verb that staff use on channel cards.
+# The place (triage or TST channel) of the request card that each staff verb acts on.
 STAFF_PLACES = {"route": "triage", "answer": "triage", "claim": "tst", "unclaim": "tst", "addNote": "tst", "resolve": "tst"}
 
 
@@ -152,7 +152,7 @@ class HelpdeskBot(TeamsActivityHandler):
         if outcome.card is None:
             return _invoke_message("Done.")
         # Returning the response object ourselves avoids botbuilder 4.17.1's default path,
-        # which serialises it twice and answers HTTP 500.
+        # which serialises it twice and fails with HTTP 500.
         return InvokeResponse(
             status=200,
             body=AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=outcome.card),
@@ -172,7 +172,7 @@ class HelpdeskBot(TeamsActivityHandler):
             logger.info("claim of request %s by %s lost to %s", action.request, actor.id, error.owner_name)
             return await self._refusal(actor, action, str(error))
         except HelpdeskError as error:
-            logger.info("card action %s on request %s by %s refused: %s", action.verb, action.request, actor.id, type(error).__name__)
+            logger.info("card action %s on request %s by %s rejected: %s", action.verb, action.request, actor.id, type(error).__name__)
             return await self._refusal(actor, action, str(error))
         except StorageError:
             logger.exception("storage failed during %s on request %s by %s", action.verb, action.request, actor.id)
@@ -190,7 +190,7 @@ class HelpdeskBot(TeamsActivityHandler):
         return Outcome(messages=[message])
 
     async def _reply_to_submit(self, turn_context: TurnContext, outcome: Outcome) -> None:
-        """Answer an Action.Submit: update the clicked card when possible, then send the messages."""
+        """Reply to an Action.Submit: update the clicked card when possible, then send the messages."""
         activity = turn_context.activity
         if outcome.card is not None:
             if activity.reply_to_id:

@@ -1,4 +1,4 @@
-"""What a card action produces: a card to replace the clicked one, and messages for the person who clicked."""
+"""The result of a card action: a card to replace the clicked one, and messages for the person who clicked."""
 
 from dataclasses import dataclass, field
 from typing import Any

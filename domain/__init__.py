@@ -1,1 +1,1 @@
-"""The helpdesk domain: requests, the ladder, people and schools. It knows nothing of Teams."""
+"""The helpdesk domain: requests, the ladder, people and schools. It does not depend on Teams."""

@@ -14,7 +14,7 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: their Entra ID object id, display name and roles."""
+    """The person acting: their Entra ID object id, display name and roles."""
 
     id: str
     name: str

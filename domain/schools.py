@@ -23,5 +23,5 @@ class SchoolDirectory:
 
     def get(self, name: str) -> School | None:
         """Return the school with this name (case-insensitive), or None."""
-        wanted = name.strip().casefold()
-        return next((school for school in self.schools if school.name.casefold() == wanted), None)
+        key = name.strip().casefold()
+        return next((school for school in self.schools if school.name.casefold() == key), None)

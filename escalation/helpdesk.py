@@ -37,14 +37,14 @@ TOUCH_KINDS = {
 
 
 class Suggester(Protocol):
-    """What the helpdesk needs from the knowledge base."""
+    """The knowledge-base search that the helpdesk uses for suggestions."""
 
     def search(self, text: str, limit: int = 3, category: str | None = None) -> Sequence[Any]: ...
 
 
 @dataclass(frozen=True)
 class Notification:
-    """Something to tell someone after a change: `kind` says what, `target` says who."""
+    """A message owed after a change: `kind` names the message and `target` the recipient."""
 
     kind: str
     target: str
