@@ -14,10 +14,12 @@ from botbuilder.schema import Activity
 
 from bots.helpdesk_bot import UNEXPECTED_ERROR, HelpdeskBot
 from bots.messenger import TeamsMessenger
+from bots.scheduler import build_scheduler
 from config import ConfigError, Settings, load_settings
 from dialogs.context import Services
 from domain.people import PeopleDirectory
-from escalation import Helpdesk, RoleDirectory
+from escalation import Helpdesk, Ladder, RoleDirectory
+from escalation.reminders import Reminders
 from knowledge import Article, ArticleImportError, KnowledgeBase, load_knowledge_base
 from storage import Put, StorageError, TinyDBStore
 
@@ -46,6 +48,9 @@ def build_app(settings: Settings) -> web.Application:
     # Background delivery of the outbox, so notifications missed by a crash still go out.
     app.cleanup_ctx.append(_outbox_worker)
 
+    # The daily triage digest and the service-level reminders.
+    app.cleanup_ctx.append(_scheduler_context)
+
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
@@ -68,7 +73,8 @@ async def open_services(settings: Settings) -> Services:
         [channel.key for channel in settings.tst_channels],
         settings.suggestion_count,
     )
-    return Services(settings, store, helpdesk, PeopleDirectory(store), RoleDirectory(settings.roles), knowledge)
+    ladder = Ladder(helpdesk, sorted(settings.roles.tsts))
+    return Services(settings, store, helpdesk, PeopleDirectory(store), RoleDirectory(settings.roles), knowledge, ladder)
 
 
 async def _services_context(app: web.Application):
@@ -95,6 +101,15 @@ async def _load_knowledge(settings: Settings, store) -> KnowledgeBase:
     docs = await store.find("articles")
     articles = [Article.from_dict({k: v for k, v in doc.items() if k != "_version"}) for doc in docs]
     return seeded.with_articles(articles)
+
+
+async def _scheduler_context(app: web.Application):
+    services = app[SERVICES]
+    reminders = Reminders(services.store, services.ladder, app[SETTINGS])
+    scheduler = build_scheduler(app[SETTINGS], reminders, app[BOT].notifier)
+    scheduler.start()
+    yield
+    scheduler.shutdown(wait=False)
 
 
 async def _outbox_worker(app: web.Application):

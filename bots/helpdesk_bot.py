@@ -10,19 +10,22 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount
 
 from bots.card_actions import CardAction, action_from_invoke, action_from_submit
-from bots.messenger import TeamsMessenger, contact_of
+from bots.messenger import TeamsMessenger, as_message, contact_of
 from bots.notifier import Notifier
 from cards import attachment
 from dialogs.claims import ClaimsDialog
 from dialogs.context import Services
 from dialogs.feedback import FeedbackDialog
 from dialogs.intake import IntakeDialog
+from dialogs.ladder import LadderDialog
 from dialogs.my_requests import MyRequestsDialog
 from dialogs.outcome import Outcome
-from dialogs.staff_view import staff_card
+from dialogs.queue import QueueDialog
+from dialogs.staff_view import staff_card, triage_digest
 from dialogs.triage import TriageDialog
 from dialogs.welcome import WelcomeDialog
-from domain.actor import Actor
+from domain.actor import Actor, Role
+from domain.clock import utc_now
 from domain.errors import AlreadyClaimed, HelpdeskError, InvalidInput
 from storage import StorageError
 
@@ -35,9 +38,14 @@ UNEXPECTED_ERROR = "Sorry, something went wrong on my side and nothing was chang
 NEW_REQUEST_WORDS = {"new request", "new", "request", "new ticket", "ask", "start"}
 MY_REQUESTS_WORDS = {"my requests", "my request", "requests", "status", "my tickets"}
 HELP_WORDS = {"help", "hi", "hello", "hey", "menu", "?", "commands"}
+QUEUE_WORDS = {"queue", "open", "open requests"}
+MINE_WORDS = {"mine", "my queue", "my work"}
 
 # The place (triage or TST channel) of the request card that each staff verb acts on.
-STAFF_PLACES = {"route": "triage", "answer": "triage", "claim": "tst", "unclaim": "tst", "addNote": "tst", "resolve": "tst"}
+STAFF_PLACES = {
+    "route": "triage", "answer": "triage", "assign": "triage", "merge": "triage", "link": "triage",
+    "claim": "tst", "unclaim": "tst", "addNote": "tst", "resolve": "tst", "changeLevel": "tst", "messageTeacher": "tst",
+}
 
 
 class HelpdeskBot(TeamsActivityHandler):
@@ -49,21 +57,33 @@ class HelpdeskBot(TeamsActivityHandler):
         self.intake = IntakeDialog(services)
         self.my_requests = MyRequestsDialog(services)
         self.feedback = FeedbackDialog(services)
+        self.queue = QueueDialog(services)
         triage = TriageDialog(services)
         claims = ClaimsDialog(services)
-        self.verbs: dict[str, Callable[[Actor, CardAction], Awaitable[Outcome]]] = {
+        ladder = LadderDialog(services)
+        # Verbs of buttons that need no request, then verbs that act on the request the card names.
+        self.general_verbs: dict[str, Callable[[Actor, CardAction], Awaitable[Outcome]]] = {
             "newRequest": self._new_request_action,
             "myRequests": self._my_requests_action,
             "submitIntake": lambda actor, action: self.intake.submit(actor, action.data),
-            "acceptSuggestion": lambda actor, action: self.intake.accept(actor, self._number(action), action.data.get("article")),
-            "declineSuggestion": lambda actor, action: self.intake.decline(actor, self._number(action)),
-            "rate": lambda actor, action: self.feedback.rate(actor, self._number(action), action.data),
-            "route": lambda actor, action: triage.route(actor, self._number(action), action.data),
-            "answer": lambda actor, action: triage.answer(actor, self._number(action), action.data),
-            "claim": lambda actor, action: claims.claim(actor, self._number(action), action.data),
-            "unclaim": lambda actor, action: claims.unclaim(actor, self._number(action), action.data),
-            "addNote": lambda actor, action: claims.add_note(actor, self._number(action), action.data),
-            "resolve": lambda actor, action: claims.resolve(actor, self._number(action), action.data),
+        }
+        self.request_verbs: dict[str, Callable[[Actor, int, dict[str, Any]], Awaitable[Outcome]]] = {
+            "acceptSuggestion": lambda actor, number, data: self.intake.accept(actor, number, data.get("article")),
+            "declineSuggestion": lambda actor, number, data: self.intake.decline(actor, number),
+            "rate": self.feedback.rate,
+            "route": triage.route,
+            "answer": triage.answer,
+            "claim": claims.claim,
+            "unclaim": claims.unclaim,
+            "addNote": claims.add_note,
+            "resolve": claims.resolve,
+            "assign": ladder.assign,
+            "changeLevel": ladder.change_level,
+            "messageTeacher": ladder.message_teacher,
+            "replyToTst": ladder.teacher_reply,
+            "reopen": ladder.reopen,
+            "merge": ladder.merge,
+            "link": ladder.link,
         }
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -120,7 +140,7 @@ class HelpdeskBot(TeamsActivityHandler):
 
         text = _command_text(turn_context)
         if not personal:
-            await turn_context.send_activity(MessageFactory.text(WelcomeDialog.help_text(actor, True)))
+            await self._channel_message(turn_context, actor, text)
         elif text in HELP_WORDS or not text:
             await turn_context.send_activity(MessageFactory.text(WelcomeDialog.help_text(actor, False)))
         elif text in MY_REQUESTS_WORDS:
@@ -133,6 +153,41 @@ class HelpdeskBot(TeamsActivityHandler):
                 MessageFactory.text("Let's turn that into a request. I filled in what I could; check the form and send it.")
             )
             await turn_context.send_activity(MessageFactory.attachment(attachment(await self.intake.form(actor, question))))
+
+    async def _channel_message(self, turn_context: TurnContext, actor: Actor, text: str) -> None:
+        """Answer a message that @mentions the bot in a channel: queue views, or a message to a request's teacher."""
+        staff = actor.has(Role.TST) or actor.has(Role.TRIAGER) or actor.has(Role.LEADER)
+        if text in QUEUE_WORDS | MINE_WORDS and not staff:
+            logger.info("queue view by %s rejected: not on the helpdesk team", actor.id)
+            await turn_context.send_activity(MessageFactory.text("Queue views are for the helpdesk team (TSTs, triagers and leaders)."))
+        elif text in QUEUE_WORDS:
+            await turn_context.send_activity(MessageFactory.attachment(attachment(await self.queue.queue(_channel_id(turn_context.activity)))))
+        elif text in MINE_WORDS:
+            await turn_context.send_activity(MessageFactory.attachment(attachment(await self.queue.mine(actor))))
+        elif text and text not in HELP_WORDS and (post := await self._thread_post(turn_context.activity)):
+            await self._message_from_thread(turn_context, actor, post["request"], _question_text(turn_context))
+        else:
+            await turn_context.send_activity(MessageFactory.text(WelcomeDialog.help_text(actor, True)))
+
+    async def _thread_post(self, activity: Activity) -> dict[str, Any] | None:
+        """Return the request post whose thread this channel message is in, or None."""
+        conversation_id = activity.conversation.id if activity.conversation else ""
+        if ";messageid=" not in conversation_id:
+            return None
+        posts = await self.services.store.find("posts", conversation_id=conversation_id)
+        return posts[0] if posts else None
+
+    async def _message_from_thread(self, turn_context: TurnContext, actor: Actor, number: int, text: str) -> None:
+        """Relay a staff message written in a request's thread to the teacher; "ask ..." waits for their answer."""
+        question = re.match(r"(?is)^ask\b[:\s]*(.*)$", text)
+        body = question.group(1) if question else text
+        try:
+            await self.services.ladder.message_teacher(actor, number, body, wait_for_reply=bool(question))
+        except HelpdeskError as error:
+            logger.info("thread message on request %d by %s rejected: %s", number, actor.id, type(error).__name__)
+            await turn_context.send_activity(MessageFactory.text(str(error)))
+            return
+        await turn_context.send_activity(MessageFactory.text(f"Sent to the teacher of #{number}." + (" The request now waits for their answer." if question else "")))
 
     # Universal Actions
 
@@ -148,7 +203,7 @@ class HelpdeskBot(TeamsActivityHandler):
             return _invoke_message(str(error))
         outcome = await self._run(actor, action)
         for message in outcome.messages:
-            await turn_context.send_activity(_as_activity(message))
+            await turn_context.send_activity(as_message(message))
         if outcome.card is None:
             return _invoke_message("Done.")
         # Returning the response object ourselves avoids botbuilder 4.17.1's default path,
@@ -162,12 +217,19 @@ class HelpdeskBot(TeamsActivityHandler):
 
     async def _run(self, actor: Actor, action: CardAction) -> Outcome:
         """Carry out a card action; every refusal becomes a reply, never an exception."""
-        handler = self.verbs.get(action.verb)
-        if handler is None:
+        general = self.general_verbs.get(action.verb)
+        for_request = self.request_verbs.get(action.verb)
+        if general is None and for_request is None:
             logger.info("unknown card verb %r from %s", action.verb, actor.id)
             return Outcome(messages=[f"I don't know the button '{action.verb}'. It may be from an old card; type help to start again."])
         try:
-            return await handler(actor, action)
+            if general is not None:
+                return await general(actor, action)
+            outcome = await for_request(actor, self._number(action), action.data)
+            if action.data.get("source") == "digest" and outcome.card is not None:
+                # A click in the digest keeps the digest: it is rebuilt to show what is still waiting.
+                outcome.card = await triage_digest(self.services, utc_now())
+            return outcome
         except AlreadyClaimed as error:
             logger.info("claim of request %s by %s lost to %s", action.request, actor.id, error.owner_name)
             return await self._refusal(actor, action, str(error))
@@ -181,6 +243,8 @@ class HelpdeskBot(TeamsActivityHandler):
     async def _refusal(self, actor: Actor, action: CardAction, message: str) -> Outcome:
         """Show the refusal on an up-to-date staff card, or as a message for teacher cards."""
         place = STAFF_PLACES.get(action.verb)
+        if action.data.get("source") == "digest":
+            return Outcome(card=await triage_digest(self.services, utc_now()), messages=[message])
         if place and action.request is not None:
             try:
                 request = await self.services.helpdesk.get(action.request)
@@ -204,7 +268,7 @@ class HelpdeskBot(TeamsActivityHandler):
             else:
                 await turn_context.send_activity(MessageFactory.attachment(attachment(outcome.card)))
         for message in outcome.messages:
-            await turn_context.send_activity(_as_activity(message))
+            await turn_context.send_activity(as_message(message))
 
     async def _new_request_action(self, actor: Actor, action: CardAction) -> Outcome:
         return Outcome(messages=[await self.intake.form(actor)])
@@ -229,6 +293,14 @@ def _is_personal(activity: Activity) -> bool:
     return conversation is None or conversation.conversation_type in (None, "personal")
 
 
+def _channel_id(activity: Activity) -> str | None:
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    channel = channel_data.get("channel") if isinstance(channel_data.get("channel"), dict) else {}
+    if channel.get("id"):
+        return channel["id"]
+    return activity.conversation.id.split(";")[0] if activity.conversation else None
+
+
 def _question_text(turn_context: TurnContext) -> str:
     text = TurnContext.remove_recipient_mention(turn_context.activity) if turn_context.activity.entities else turn_context.activity.text
     return (text or "").strip()
@@ -237,12 +309,6 @@ def _question_text(turn_context: TurnContext) -> str:
 def _command_text(turn_context: TurnContext) -> str:
     text = _question_text(turn_context)
     return re.sub(r"\s+", " ", text).strip().lower().rstrip(".!")
-
-
-def _as_activity(message: str | dict[str, Any]) -> Activity:
-    if isinstance(message, str):
-        return MessageFactory.text(message)
-    return MessageFactory.attachment(attachment(message))
 
 
 def _invoke_message(text: str) -> InvokeResponse:

@@ -110,15 +110,29 @@ class TeamsMessenger:
         except Exception as error:
             raise _delivery_error(error, f"updating post {post['activity_id']}") from error
 
+    async def reply_in_thread(self, post: dict[str, Any], message: str | dict[str, Any]) -> None:
+        """Reply under an earlier channel post, in its thread."""
+        reference = ConversationReference(
+            channel_id=TEAMS_CHANNEL_ID,
+            service_url=post["service_url"],
+            conversation=ConversationAccount(id=post["conversation_id"], is_group=True),
+            bot=ChannelAccount(id=post.get("bot_id")),
+        )
+
+        async def send(context: TurnContext) -> None:
+            await context.send_activity(as_message(message))
+
+        try:
+            await self.adapter.continue_conversation(reference, send, self.app_id)
+        except Exception as error:
+            raise _delivery_error(error, f"replying under post {post['activity_id']}") from error
+
     async def send_to_person(self, contact: dict[str, Any], message: str | dict[str, Any]) -> None:
         """Send a text or an Adaptive Card to a person's personal chat with the bot."""
         reference = ConversationReference().deserialize(contact)
 
         async def send(context: TurnContext) -> None:
-            if isinstance(message, str):
-                await context.send_activity(MessageFactory.text(message))
-            else:
-                await context.send_activity(MessageFactory.attachment(attachment(message)))
+            await context.send_activity(as_message(message))
 
         try:
             await self.adapter.continue_conversation(reference, send, self.app_id)
@@ -135,6 +149,13 @@ class TeamsMessenger:
 def contact_of(activity: Activity) -> dict[str, Any]:
     """Return the JSON-ready conversation reference to reach the sender of a personal-chat activity."""
     return TurnContext.get_conversation_reference(activity).serialize()
+
+
+def as_message(message: str | dict[str, Any]) -> Activity:
+    """Wrap a text or an Adaptive Card dict as a message activity."""
+    if isinstance(message, str):
+        return MessageFactory.text(message)
+    return MessageFactory.attachment(attachment(message))
 
 
 def _delivery_error(error: Exception, doing: str) -> DeliveryError:

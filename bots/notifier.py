@@ -11,12 +11,12 @@ import logging
 from typing import Any
 
 from bots.messenger import DeliveryError, TeamsMessenger
-from cards import teacher_update_card
+from cards import conversation_card, notice_card, teacher_update_card
 from dialogs.context import Services
-from dialogs.staff_view import staff_card
+from dialogs.staff_view import staff_card, triage_digest
 from domain.clock import to_iso, utc_now
-from domain.request import Level, Request
-from storage import Put, VersionConflict
+from domain.request import Event, Level, Request
+from storage import Delete, Put, VersionConflict
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class Notifier:
         """Deliver every pending outbox entry, oldest first; return how many were delivered."""
         delivered = 0
         pending = await self.services.store.find("outbox", state="pending")
-        for entry in sorted(pending, key=lambda doc: (doc["created_at"], doc["request"])):
+        for entry in sorted(pending, key=lambda doc: (doc["created_at"], doc["key"])):
             key = entry["key"]
             taken = await self._take(key, entry)
             if taken is None:
@@ -52,8 +52,11 @@ class Notifier:
         return delivered
 
     async def _deliver(self, entry: dict[str, Any]) -> None:
-        request = await self.services.helpdesk.get(entry["request"])
         kind = entry["kind"]
+        if kind == "digest":
+            await self._digest()
+            return
+        request = await self.services.helpdesk.get(entry["request"])
         if kind == "triage_post":
             await self._post(request, "triage")
         elif kind == "tst_post":
@@ -62,6 +65,14 @@ class Notifier:
             await self._refresh(request)
         elif kind in TEACHER_MESSAGES:
             await self._tell_teacher(request, kind)
+        elif kind in CONVERSATION_MESSAGES:
+            await self._converse(request, entry)
+        elif kind == "relay_to_thread":
+            await self._relay_to_thread(request, entry)
+        elif kind == "assigned":
+            await self._tell_owner(request, entry)
+        elif kind == "reminder":
+            await self._remind(request, entry)
         else:
             raise DeliveryError(f"unknown outbox kind '{kind}'", permanent=True)
 
@@ -88,15 +99,75 @@ class Notifier:
                 await self.messenger.update_post(post, await staff_card(self.services, request, place))
 
     async def _tell_teacher(self, request: Request, kind: str) -> None:
-        person = await self.services.people.get(request.teacher_id)
-        if not person or not person.get("contact"):
-            raise DeliveryError(f"teacher {request.teacher_id} has no personal chat with the bot", permanent=True)
+        contact = await self._contact(request.teacher_id)
         title, message = TEACHER_MESSAGES[kind](request)
         article = self.services.article(request.resolved_article) if kind == "resolved" else None
         card = teacher_update_card(
             title, message, request, self.services.settings.catalogue, ask_rating=kind == "resolved" and request.rating is None, article=article
         )
-        await self.messenger.send_to_person(person["contact"], card)
+        await self.messenger.send_to_person(contact, card)
+
+    async def _converse(self, request: Request, entry: dict[str, Any]) -> None:
+        """Send the teacher a relayed message or a notice they can answer or reopen from."""
+        event = await self._event(entry)
+        kind = entry["kind"]
+        title, subtitle, can_reply, can_reopen = CONVERSATION_MESSAGES[kind](request, event)
+        message = event.note if kind == "relay_to_teacher" else ""
+        card = conversation_card(title, message, request.number, subtitle, can_reply, can_reopen)
+        await self.messenger.send_to_person(await self._contact(request.teacher_id), card)
+
+    async def _relay_to_thread(self, request: Request, entry: dict[str, Any]) -> None:
+        """Post the teacher's reply under the request's card, in the TST thread or else the triage thread."""
+        event = await self._event(entry)
+        post = await self.services.store.get("posts", f"{request.number}:tst") or await self.services.store.get("posts", f"{request.number}:triage")
+        if post is None:
+            raise DeliveryError(f"request {request.number} has no channel post to reply under", permanent=True)
+        card = conversation_card(f"{event.actor_name} replied about {request.reference}", event.note, request.number)
+        await self.messenger.reply_in_thread(post, card)
+
+    async def _tell_owner(self, request: Request, entry: dict[str, Any]) -> None:
+        """Tell a TST that a triager assigned them the request: in their personal chat, or else in the thread."""
+        event = await self._event(entry)
+        title = f"{event.actor_name} assigned {request.reference} to {request.owner_name}"
+        card = conversation_card(title, "", request.number, f"{self.services.settings.catalogue.name_of(request.category)} · {request.school}")
+        owner = await self.services.people.get(request.owner_id or "")
+        if owner and owner.get("contact"):
+            await self.messenger.send_to_person(owner["contact"], card)
+            return
+        post = await self.services.store.get("posts", f"{request.number}:tst")
+        if post is None:
+            raise DeliveryError(f"TST {request.owner_id} has no personal chat and request {request.number} no TST post", permanent=True)
+        await self.messenger.reply_in_thread(post, card)
+
+    async def _remind(self, request: Request, entry: dict[str, Any]) -> None:
+        """Re-post an overdue request and tell the triage channel why."""
+        place = entry.get("place", "triage")
+        await self._repost(request, place)
+        triage = await self.services.store.get("posts", f"{request.number}:triage")
+        if triage is not None:
+            await self.messenger.reply_in_thread(triage, notice_card(f"{request.reference} is overdue", entry.get("reason", "")))
+
+    async def _digest(self) -> None:
+        """Post today's triage digest to the triage channel and remember it so clicks can refresh it."""
+        card = await triage_digest(self.services, utc_now())
+        post = await self.messenger.post_to_channel(self.services.settings.triage_channel, card)
+        await self.services.store.apply([Put("posts", "digest:latest", {**post, "place": "digest"})])
+
+    async def _repost(self, request: Request, place: str) -> None:
+        await self.services.store.apply([Delete("posts", f"{request.number}:{place}")])
+        await self._post(request, place)
+
+    async def _event(self, entry: dict[str, Any]) -> Event:
+        doc = await self.services.store.get("events", f"{entry['request']}-{entry['seq']:05d}")
+        if doc is None:
+            raise DeliveryError(f"event {entry['seq']} of request {entry['request']} was not found", permanent=True)
+        return Event.from_doc(doc)
+
+    async def _contact(self, person_id: str) -> dict[str, Any]:
+        person = await self.services.people.get(person_id)
+        if not person or not person.get("contact"):
+            raise DeliveryError(f"person {person_id} has no personal chat with the bot", permanent=True)
+        return person["contact"]
 
     async def _take(self, key: str, entry: dict[str, Any]) -> dict[str, Any] | None:
         taken = dict(entry)
@@ -146,3 +217,32 @@ TEACHER_MESSAGES = {
 
 def _level(request: Request) -> str:
     return Level(request.level).label.lower() if request.level is not None else "a support level"
+
+
+# Each returns the title, subtitle, and whether the teacher can reply and reopen.
+CONVERSATION_MESSAGES = {
+    "relay_to_teacher": lambda r, e: (
+        f"{e.actor_name} about your request {r.reference}",
+        "They need your answer to continue." if e.type == "question_to_teacher" else "Reply here if you like.",
+        True,
+        False,
+    ),
+    "level_changed": lambda r, e: (
+        f"Request {r.reference} moved to {_level(r)}",
+        f"{e.actor_name} changed the kind of help: {e.note}",
+        False,
+        False,
+    ),
+    "merged": lambda r, e: (
+        f"Request {r.reference} was merged into #{r.merged_into}",
+        "It asked for the same help as another request, so the team follows it there.",
+        False,
+        False,
+    ),
+    "auto_closed": lambda r, e: (
+        f"Request {r.reference} was closed",
+        r.resolution_note or "It waited too long for your answer.",
+        False,
+        True,
+    ),
+}

@@ -8,7 +8,7 @@ template needs a `TextBlock` or `FactSet`, so markdown cannot inject links.
 
 import copy
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from botbuilder.core import CardFactory
@@ -16,7 +16,7 @@ from botbuilder.schema import Attachment
 
 from cards.templates import render
 from domain.catalogue import Catalogue
-from domain.clock import local_text
+from domain.clock import age_text, local_text
 from domain.request import Event, Level, Request, Scope, Status, Urgency
 from domain.schools import SchoolDirectory
 
@@ -59,6 +59,8 @@ def with_fallbacks(card: dict[str, Any]) -> dict[str, Any]:
                 node["fallback"] = {"type": "Action.Submit", "title": node.get("title", ""), "data": data}
                 if "style" in node:
                     node["fallback"]["style"] = node["style"]
+                if "associatedInputs" in node:
+                    node["fallback"]["associatedInputs"] = node["associatedInputs"]
             for value in node.values():
                 visit(value)
         elif isinstance(node, list):
@@ -103,11 +105,15 @@ def intake_card(
     return with_fallbacks(render("intake_form", data))
 
 
-def suggestions_card(request: Request, articles: Sequence[Any], catalogue: Catalogue) -> dict[str, Any]:
+def suggestions_card(
+    request: Request, articles: Sequence[Any], catalogue: Catalogue, votes: Mapping[str, bool] | None = None
+) -> dict[str, Any]:
+    """Build the suggested answers for a request; `votes` holds the teacher's votes by article id (True for helpful)."""
+    votes = votes or {}
     data = {
         "reference": request.reference,
         "number": request.number,
-        "articles": [_article_data(article, catalogue) for article in articles],
+        "articles": [{**_article_data(article, catalogue), **_vote_data(votes.get(article.id))} for article in articles],
     }
     return with_fallbacks(render("suggestions", data))
 
@@ -122,9 +128,15 @@ def request_card(
     channels: Sequence[tuple[str, str]] = (),
     default_channel: str = "",
     article_choices: Iterable[Any] = (),
+    tst_choices: Iterable[tuple[str, str]] = (),
     notice: str = "",
+    draft_form: Any = None,
 ) -> dict[str, Any]:
-    """Build the card that triagers (place 'triage') and TSTs (place 'tst') see for a request."""
+    """Build the card that triagers (place 'triage') and TSTs (place 'tst') see for a request.
+
+    `draft_form` (a knowledge.DraftForm) offers the owner of a resolved
+    request a pre-filled "Draft an article" form, or notes the existing draft.
+    """
     state = request.state
     school = schools.get(request.school)
     facts = [
@@ -151,13 +163,19 @@ def request_card(
         "notice": notice,
         "resolutionNote": request.resolution_note or "",
         "history": [_event_line(event, timezone) for event in list(events)[-HISTORY_SHOWN:]],
-        "canRoute": place == "triage" and state in (Status.AWAITING_TRIAGE, Status.ROUTED),
-        "canClaim": place == "tst" and state is Status.ROUTED,
+        "canRoute": place == "triage" and state.is_open and state not in (Status.NEW, Status.SUGGESTED),
+        "canClaim": place == "tst" and state in (Status.ROUTED, Status.ESCALATED),
         "canWork": place == "tst" and state in (Status.CLAIMED, Status.IN_PROGRESS, Status.WAITING_ON_TEACHER),
         "levels": [{"value": str(level.value), "title": level.label} for level in Level if level is not Level.SELF_HELP],
         "channels": [{"key": key, "name": name} for key, name in channels],
         "defaultChannel": request.channel or default_channel,
         "articleChoices": [{"id": article.id, "title": article.title} for article in article_choices],
+        "tstChoices": [{"id": tst_id, "name": name} for tst_id, name in tst_choices],
+        "canDraft": bool(draft_form and draft_form.can_draft),
+        "draftTitle": draft_form.title if draft_form else "",
+        "draftSummary": draft_form.summary if draft_form else "",
+        "draftUrl": draft_form.url if draft_form else "",
+        "draftNote": draft_form.note if draft_form else "",
     }
     return with_fallbacks(render("request_card", data))
 
@@ -186,7 +204,7 @@ def teacher_update_card(
         "facts": [{"title": name, "value": value} for name, value in facts],
         "resolutionNote": request.resolution_note or "",
         "askRating": ask_rating,
-        "article": {"title": article.title, "summary": article.summary, "url": article.url} if article else None,
+        "article": {"id": article.id, "title": article.title, "summary": article.summary, "url": article.url} if article else None,
     }
     return with_fallbacks(render("teacher_update", data))
 
@@ -215,6 +233,83 @@ def my_requests_card(requests: Sequence[Request], catalogue: Catalogue, timezone
     return with_fallbacks(render("my_requests", data))
 
 
+def conversation_card(
+    title: str,
+    message: str,
+    number: int,
+    subtitle: str = "",
+    can_reply: bool = False,
+    can_reopen: bool = False,
+) -> dict[str, Any]:
+    """Build a message about a request: relayed text, with optional Reply and Reopen actions."""
+    data = {"title": title, "subtitle": subtitle, "message": message, "number": number, "canReply": can_reply, "canReopen": can_reopen}
+    return with_fallbacks(render("conversation", data))
+
+
+def queue_card(title: str, requests: Sequence[Request], catalogue: Catalogue, now: Any, limit: int = 30) -> dict[str, Any]:
+    """Build a queue view: open requests grouped by level, with counts by category and each one's age and owner."""
+    shown = list(requests)[:limit]
+    groups = []
+    for level in sorted({request.level or 0 for request in shown}):
+        items = [
+            {
+                "reference": request.reference,
+                "line": " · ".join(
+                    [
+                        catalogue.name_of(request.category),
+                        request.school,
+                        age_text(request.created_at, now),
+                        request.owner_name or "unclaimed",
+                        request.state.label,
+                    ]
+                ),
+            }
+            for request in shown
+            if (request.level or 0) == level
+        ]
+        groups.append({"title": Level(level).label, "items": items})
+    counts: dict[str, int] = {}
+    for request in requests:
+        name = catalogue.name_of(request.category)
+        counts[name] = counts.get(name, 0) + 1
+    unclaimed = sum(1 for request in requests if not request.owner_id)
+    data = {
+        "title": title,
+        "summary": f"{len(requests)} open, {unclaimed} unclaimed, oldest first." if requests else "Nothing open. Well done!",
+        "byCategory": [{"title": name, "value": str(count)} for name, count in sorted(counts.items(), key=lambda item: -item[1])],
+        "groups": groups,
+        "more": f"And {len(requests) - len(shown)} more not shown." if len(requests) > len(shown) else "",
+    }
+    return render("queue", data)
+
+
+def digest_card(title: str, summary: str, request_cards: Sequence[dict[str, Any]], more: int = 0) -> dict[str, Any]:
+    """Build the triage digest: one section per request card, each keeping its actions, marked as from the digest."""
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Large", "wrap": True},
+        {"type": "TextBlock", "text": summary, "wrap": True, "isSubtle": True},
+    ]
+    for card in request_cards:
+        section = copy.deepcopy(card["body"])
+        _mark_source(section, "digest")
+        body.append({"type": "Container", "separator": True, "spacing": "Large", "items": section})
+    if more:
+        body.append({"type": "TextBlock", "text": f"And {more} more waiting. Type queue in a TST channel to see open work.", "wrap": True, "isSubtle": True})
+    return {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "version": "1.5", "body": body}
+
+
+def _mark_source(node: Any, source: str) -> None:
+    """Add `source` to the data of every action, so the bot knows a click came from the digest."""
+    if isinstance(node, dict):
+        if node.get("type") in ("Action.Execute", "Action.Submit") and isinstance(node.get("data"), dict):
+            node["data"]["source"] = source
+        for value in node.values():
+            _mark_source(value, source)
+    elif isinstance(node, list):
+        for item in node:
+            _mark_source(item, source)
+
+
 def notice_card(title: str, message: str, facts: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     return render("notice", {"title": title, "message": message, "facts": [{"title": t, "value": v} for t, v in facts]})
 
@@ -229,6 +324,12 @@ def _article_data(article: Any, catalogue: Catalogue) -> dict[str, Any]:
         "kindLabel": KIND_LABELS.get(article.kind, article.kind),
         "categoryName": catalogue.name_of(article.category),
     }
+
+
+def _vote_data(helpful: bool | None) -> dict[str, Any]:
+    if helpful is None:
+        return {"canVote": True, "voteNote": ""}
+    return {"canVote": False, "voteNote": "You found this helpful." if helpful else "You found this not helpful."}
 
 
 def _event_line(event: Event, timezone: str) -> dict[str, str]:

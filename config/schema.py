@@ -1,5 +1,7 @@
 """JSON Schemas for the config files, so a bad setting is reported by its path."""
 
+_CLOCK_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
 _ID_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
 _CHANNEL = {
@@ -25,6 +27,7 @@ SETTINGS_SCHEMA = {
             "properties": {
                 "name": {"type": "string", "minLength": 1},
                 "timezone": {"type": "string", "minLength": 1},
+                "help_url": {"type": "string", "minLength": 1},
             },
         },
         "data_dir": {"type": "string", "minLength": 1},
@@ -52,6 +55,41 @@ SETTINGS_SCHEMA = {
                     },
                 },
                 "default_tst": {"type": "string"},
+            },
+        },
+        "routing": {
+            "type": "object",
+            "description": "Category id to the TST channel key that serves it; unlisted categories use channels.default_tst.",
+            "additionalProperties": {"type": "string"},
+        },
+        "calendar": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "school_day_start": {"type": "string", "pattern": _CLOCK_PATTERN},
+                "school_day_end": {"type": "string", "pattern": _CLOCK_PATTERN},
+                "non_school_days": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(\\.\\.[0-9]{4}-[0-9]{2}-[0-9]{2})?$"},
+                },
+            },
+        },
+        "digest": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "time": {"type": "string", "pattern": _CLOCK_PATTERN},
+                "max_items": {"type": "integer", "minimum": 1, "maximum": 20},
+            },
+        },
+        "sla": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "untriaged_school_days": {"type": "integer", "minimum": 1, "maximum": 30},
+                "unclaimed_school_hours": {"type": "integer", "minimum": 1, "maximum": 200},
+                "waiting_on_teacher_days": {"type": "integer", "minimum": 1, "maximum": 60},
+                "check_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
             },
         },
         "limits": {

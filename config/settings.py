@@ -5,8 +5,10 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import yaml
@@ -14,6 +16,7 @@ import yaml
 from config.schema import CATALOGUE_SCHEMA, SETTINGS_SCHEMA
 from domain.catalogue import Catalogue, Category
 from domain.clock import load_zone
+from domain.school_calendar import SchoolCalendar
 from domain.schools import School, SchoolDirectory
 
 logger = logging.getLogger(__name__)
@@ -44,6 +47,16 @@ class RoleSettings:
 
 
 @dataclass(frozen=True)
+class SlaSettings:
+    """How long work may wait before the triager is reminded, and when waiting requests close."""
+
+    untriaged_school_days: int = 1
+    unclaimed_school_hours: int = 4
+    waiting_on_teacher_days: int = 5
+    check_minutes: int = 15
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the bot needs to start, already validated."""
 
@@ -58,6 +71,11 @@ class Settings:
     triage_channel: ChannelSettings
     tst_channels: tuple[ChannelSettings, ...]
     default_tst_channel: str
+    calendar: SchoolCalendar = field(default_factory=lambda: SchoolCalendar("America/Vancouver"))
+    routing: dict[str, str] = field(default_factory=dict)
+    digest_time: time = time(8, 15)
+    digest_max_items: int = 10
+    sla: SlaSettings = field(default_factory=SlaSettings)
     description_max_chars: int = 4000
     suggestion_count: int = 3
     host: str = "127.0.0.1"
@@ -68,10 +86,15 @@ class Settings:
     app_password: str = field(default="", repr=False)
     app_tenant_id: str = ""
     app_type: str = "MultiTenant"
+    help_url: str = ""
 
     def tst_channel(self, key: str) -> ChannelSettings | None:
         """Return the TST channel with this key, or None."""
         return next((channel for channel in self.tst_channels if channel.key == key), None)
+
+    def channel_for(self, category: str) -> str:
+        """Return the key of the TST channel that serves a category, by the routing rules."""
+        return self.routing.get(category, self.default_tst_channel)
 
 
 def load_settings(environ: Mapping[str, str] | None = None, config_path: str | os.PathLike | None = None) -> Settings:
@@ -95,10 +118,19 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | o
     if default_tst not in keys:
         raise ConfigError(f"channels.default_tst in {path}: '{default_tst}' is not one of the TST channel keys {keys}")
 
+    routing = raw.get("routing", {})
+    for category_id, channel_key in routing.items():
+        if catalogue.get(category_id) is None:
+            raise ConfigError(f"routing in {path}: '{category_id}' is not a category id in the catalogue")
+        if channel_key not in keys:
+            raise ConfigError(f"routing.{category_id} in {path}: '{channel_key}' is not one of the TST channel keys {keys}")
+
     roles = RoleSettings(**{name: frozenset(ids) for name, ids in raw.get("roles", {}).items()})
     limits = raw.get("limits", {})
     timezone = raw["district"].get("timezone", "America/Vancouver")
     _check_timezone(timezone)
+    calendar = _calendar(raw.get("calendar", {}), timezone, path)
+    digest = raw.get("digest", {})
 
     production = _flag(environ, "HELPDESK_PRODUCTION")
     app_id = environ.get("MicrosoftAppId", "")
@@ -118,6 +150,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | o
     return Settings(
         config_path=path,
         district_name=raw["district"]["name"],
+        help_url=_help_url(raw["district"].get("help_url", "")),
         timezone=timezone,
         data_dir=data_dir,
         knowledge_base_path=knowledge_base,
@@ -127,6 +160,11 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | o
         triage_channel=ChannelSettings(key="triage", **channels["triage"]),
         tst_channels=tst_channels,
         default_tst_channel=default_tst,
+        calendar=calendar,
+        routing=dict(routing),
+        digest_time=_clock(digest.get("time", "08:15")),
+        digest_max_items=digest.get("max_items", 10),
+        sla=SlaSettings(**raw.get("sla", {})),
         description_max_chars=limits.get("description_max_chars", 4000),
         suggestion_count=limits.get("suggestions", 3),
         host=environ.get("HOST", "127.0.0.1"),
@@ -140,11 +178,21 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | o
     )
 
 
+class _TextDateLoader(yaml.SafeLoader):
+    """A YAML loader that keeps dates as text, so the schema and the date parser see what was written."""
+
+
+_TextDateLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _read_yaml(path: Path, schema: dict[str, Any], setting: str) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{setting}: the file {path} was not found; create it or point {setting} at another file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDateLoader)
     except yaml.YAMLError as error:
         raise ConfigError(f"{path} is not valid YAML: {error}") from error
     errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
@@ -195,6 +243,37 @@ def _load_schools(path: Path) -> SchoolDirectory:
         return SchoolDirectory(tuple(schools))
     except ValueError as error:
         raise ConfigError(f"{path}: {error}") from error
+
+
+def _calendar(raw: dict[str, Any], timezone: str, path: Path) -> SchoolCalendar:
+    ranges: list[tuple[date, date]] = []
+    for entry in raw.get("non_school_days", []):
+        first_text, _, last_text = entry.partition("..")
+        try:
+            first = date.fromisoformat(first_text)
+            last = date.fromisoformat(last_text) if last_text else first
+        except ValueError as error:
+            raise ConfigError(f"calendar.non_school_days in {path}: '{entry}' is not a valid date or range: {error}") from error
+        if last < first:
+            raise ConfigError(f"calendar.non_school_days in {path}: the range '{entry}' ends before it starts")
+        ranges.append((first, last))
+    start = _clock(raw.get("school_day_start", "08:00"))
+    end = _clock(raw.get("school_day_end", "15:00"))
+    if end <= start:
+        raise ConfigError(f"calendar in {path}: school_day_end ({end:%H:%M}) must be after school_day_start ({start:%H:%M})")
+    return SchoolCalendar.from_ranges(timezone, start, end, ranges)
+
+
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _help_url(url: str) -> str:
+    parts = urlsplit(url)
+    if url and (parts.scheme not in ("http", "https") or not parts.hostname or any(character.isspace() for character in url)):
+        raise ConfigError(f"district.help_url is '{url}'; use an http:// or https:// address of the district's help page, or leave it out")
+    return url
 
 
 def _check_timezone(name: str) -> None:

@@ -1,13 +1,18 @@
 """The services every dialog uses, built once by bot.py."""
 
-from dataclasses import dataclass
+import asyncio
+import logging
+from dataclasses import dataclass, field
 
 from config.settings import Settings
 from domain.people import PeopleDirectory
 from escalation.helpdesk import Helpdesk
+from escalation.ladder import Ladder
 from escalation.roles import RoleDirectory
-from knowledge import KnowledgeBase
-from storage import Store
+from knowledge import Article, ArticleError, KnowledgeBase
+from storage import VERSION_FIELD, Store
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -18,7 +23,35 @@ class Services:
     people: PeopleDirectory
     roles: RoleDirectory
     knowledge: KnowledgeBase
+    ladder: Ladder
+    _knowledge_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False, compare=False)
 
     def article(self, article_id: str | None):
         """Return the knowledge-base article with this id, or None."""
         return self.knowledge.get(article_id) if article_id else None
+
+    async def reload_knowledge(self) -> KnowledgeBase:
+        """Rebuild the search index from the stored articles and swap it in for every later reader.
+
+        Each reader holds a complete index, the old one or the new one,
+        because each swap is one assignment. The lock makes two reloads run one
+        after the other, so the index swapped in last has every article that
+        was stored before it started. A stored article that fails validation
+        is logged and left out.
+        NOTE: this rebuilds the index of this process only. Other bot
+        processes serving the same district keep their index until they
+        restart or reload.
+        """
+        async with self._knowledge_lock:
+            articles = []
+            for doc in await self.store.find("articles"):
+                try:
+                    articles.append(Article.from_dict({key: value for key, value in doc.items() if key != VERSION_FIELD}))
+                except ArticleError as error:
+                    logger.error("stored article %s is invalid and was left out of the index: %s", doc.get("id"), error)
+            # Indexing 10,000 articles takes seconds, so it runs in a thread and the event loop keeps serving.
+            knowledge = await asyncio.to_thread(self.knowledge.with_articles, articles)
+            self.knowledge = knowledge
+            self.helpdesk.suggester = knowledge
+        logger.info("knowledge base reloaded: %d articles", len(knowledge.articles))
+        return knowledge

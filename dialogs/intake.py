@@ -6,6 +6,7 @@ from typing import Any
 
 from cards import intake_card, notice_card, suggestions_card
 from dialogs.context import Services
+from dialogs.knowledge_actions import note_deflection, note_request_filed
 from dialogs.outcome import Outcome
 from domain.actor import Actor
 from domain.errors import InvalidInput
@@ -43,11 +44,13 @@ class IntakeDialog:
             return Outcome(card=self._card(kept, problem=str(error), intake_id=intake_id))
 
         request = await self.services.helpdesk.open_request(actor, form)
+        await note_request_filed(self.services, request)
         await self.services.people.save_profile(actor.id, school=form.school, grade=form.grade, subject=form.subject)
         return Outcome(card=self.status_card(request))
 
     async def accept(self, actor: Actor, number: int, article_id: str | None = None) -> Outcome:
         request = await self.services.helpdesk.accept_suggestion(actor, number, article_id)
+        await note_deflection(self.services, request)
         return Outcome(card=self.status_card(request))
 
     async def decline(self, actor: Actor, number: int) -> Outcome:

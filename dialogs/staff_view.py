@@ -1,15 +1,32 @@
 """The request card that triagers and TSTs see in their channels."""
 
+from datetime import datetime
 from typing import Any
 
-from cards import request_card
+from cards import digest_card, request_card
 from dialogs.context import Services
+from domain.clock import load_zone
 from domain.request import Request
+from knowledge import ArticleDrafts
 
 ANSWER_CHOICES_MAX = 25
 
 
-async def staff_card(services: Services, request: Request, place: str, notice: str = "") -> dict[str, Any]:
+DIGEST_ANSWER_CHOICES = 5
+
+
+async def triage_digest(services: Services, now: datetime) -> dict[str, Any]:
+    """Build the daily triage digest: requests waiting for triage, oldest first, with their actions."""
+    settings = services.settings
+    waiting = await services.ladder.awaiting_triage()
+    shown = waiting[: settings.digest_max_items]
+    cards = [await staff_card(services, request, "triage", answer_limit=DIGEST_ANSWER_CHOICES) for request in shown]
+    day = now.astimezone(load_zone(settings.timezone)).strftime("%A %B %-d")
+    summary = f"{len(waiting)} requests wait for triage, oldest first." if waiting else "Nothing waits for triage. Well done!"
+    return digest_card(f"Triage digest for {day}", summary, cards, more=len(waiting) - len(shown))
+
+
+async def staff_card(services: Services, request: Request, place: str, notice: str = "", answer_limit: int = 25) -> dict[str, Any]:
     """Render the request card for the triage channel (place 'triage') or a TST channel (place 'tst')."""
     settings = services.settings
     events = await services.helpdesk.history(request.number)
@@ -22,9 +39,20 @@ async def staff_card(services: Services, request: Request, place: str, notice: s
         place,
         channels=[(channel.key, channel.name) for channel in settings.tst_channels],
         default_channel=settings.default_tst_channel,
-        article_choices=answer_choices(services, request) if place == "triage" else (),
+        article_choices=answer_choices(services, request)[:answer_limit] if place == "triage" else (),
+        tst_choices=await tst_choices(services) if place == "triage" else (),
         notice=notice,
+        draft_form=await ArticleDrafts(services.store).form_for(request, services.knowledge, settings.help_url) if place == "tst" else None,
     )
+
+
+async def tst_choices(services: Services) -> list[tuple[str, str]]:
+    """Return (id, name) of every configured TST, named as Teams last showed them, sorted by name."""
+    choices = []
+    for tst_id in services.settings.roles.tsts:
+        person = await services.people.get(tst_id)
+        choices.append((tst_id, (person or {}).get("name") or f"TST {tst_id[-4:]}"))
+    return sorted(choices, key=lambda choice: choice[1])
 
 
 def answer_choices(services: Services, request: Request) -> list[Any]:

@@ -3,6 +3,7 @@
 from typing import Any
 
 from dialogs.context import Services
+from dialogs.knowledge_actions import note_deflection
 from dialogs.outcome import Outcome
 from dialogs.staff_view import staff_card
 from domain.actor import Actor
@@ -14,7 +15,7 @@ class TriageDialog:
         self.services = services
 
     async def route(self, actor: Actor, number: int, data: dict[str, Any]) -> Outcome:
-        level = _whole_number(data.get("level"), "support level")
+        level = whole_number(data.get("level"), "support level")
         channel = data.get("channel")
         if not isinstance(channel, str) or not channel:
             raise InvalidInput("Pick a TST channel before routing.")
@@ -27,14 +28,18 @@ class TriageDialog:
         if article is None or not article.is_published:
             raise InvalidInput(f"Article {article_id!r} was not found in the knowledge base; pick one from the list.")
         request = await self.services.helpdesk.answer(actor, number, article.id)
+        await note_deflection(self.services, request)
         return Outcome(card=await staff_card(self.services, request, "triage"))
 
 
-def _whole_number(value: Any, what: str) -> int:
+def whole_number(value: Any, what: str) -> int:
+    """Read a whole number from card data, where Teams sends choices and numbers as text or numbers."""
     if isinstance(value, bool):
         raise InvalidInput(f"The {what} must be a whole number.")
     if isinstance(value, int):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     raise InvalidInput(f"The {what} must be a whole number, not {value!r}.")

@@ -45,3 +45,9 @@ def local_text(text: str, zone_name: str) -> str:
     """Format a stored UTC moment as local date and time, e.g. 'Fri Dec 4, 1:05 PM'."""
     local = from_iso(text).astimezone(load_zone(zone_name))
     return local.strftime("%a %b %-d, %-I:%M %p")
+
+
+def age_text(since: str, now: datetime) -> str:
+    """Return the time since a stored UTC moment as a short text such as '3 d' or '5 h'."""
+    hours = (now - from_iso(since)).total_seconds() / 3600
+    return f"{hours / 24:.0f} d" if hours >= 24 else f"{max(hours, 0):.0f} h"

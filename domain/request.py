@@ -117,16 +117,22 @@ class Request:
     status: str = Status.NEW.value
     level: int | None = None
     channel: str | None = None
+    queue: str | None = None
     owner_id: str | None = None
     owner_name: str | None = None
     suggested_articles: list[str] = field(default_factory=list)
     resolved_article: str | None = None
     resolution_note: str | None = None
     rating: int | None = None
+    merged_into: int | None = None
+    related: list[int] = field(default_factory=list)
     intake_id: str | None = None
     created_at: str = ""
     updated_at: str = ""
     resolved_at: str | None = None
+    first_response_at: str | None = None
+    queued_at: str | None = None
+    waiting_since: str | None = None
     version: int = 0
 
     @property

@@ -22,11 +22,15 @@ from storage import Put, Store, VersionConflict
 
 logger = logging.getLogger(__name__)
 
-TRACKED_FIELDS = ("status", "level", "channel", "owner_id", "owner_name", "resolved_article", "resolution_note", "rating")
+TRACKED_FIELDS = (
+    "status", "level", "channel", "queue", "owner_id", "owner_name",
+    "resolved_article", "resolution_note", "rating", "merged_into", "related",
+)
 NOTE_MAX_CHARS = 4000
 MAX_ATTEMPTS = 8
 
-TOUCH_KINDS = {
+# The queue that serves each support level; TSTs see every queue in their channel.
+QUEUES = {
     Level.SELF_HELP: "self_help",
     Level.REMOTE: "remote",
     Level.SMALL_GROUP: "small_group",
@@ -34,6 +38,9 @@ TOUCH_KINDS = {
     Level.SITE_VISIT: "site_visit",
     Level.IN_CLASS: "in_class",
 }
+
+# A teacher touch is named after the level that gave the help.
+TOUCH_KINDS = QUEUES
 
 
 class Suggester(Protocol):
@@ -127,6 +134,7 @@ class Helpdesk:
             intake_id=form.intake_id,
             created_at=now,
             updated_at=now,
+            queued_at=now if status is Status.AWAITING_TRIAGE else None,
         )
         event = Event(number, 1, "created", actor.id, actor.name, now, {}, _tracked(request))
         ops = [
@@ -170,6 +178,7 @@ class Helpdesk:
             self._require_teacher(actor, request)
             self._require_status(request, Status.SUGGESTED)
             request.status = Status.AWAITING_TRIAGE.value
+            request.queued_at = to_iso(self._now())
 
         return await self._transition(
             number, actor, "self_help_declined", change, notify=[Notification("triage_post", "triage")]
@@ -198,18 +207,16 @@ class Helpdesk:
     async def route(self, actor: Actor, number: int, level: int, channel: str) -> Request:
         """Set the support level and the TST channel, and post the request there."""
         self._require_role(actor, Role.TRIAGER, "route requests")
-        if not isinstance(level, int) or isinstance(level, bool) or level not in {item.value for item in Level}:
-            raise InvalidInput(f"The support level must be a whole number from 0 to 5, not {level!r}.")
-        if level == Level.SELF_HELP:
-            raise InvalidInput("To resolve at level 0, answer the request with a knowledge-base article instead.")
-        if channel not in self.tst_channels:
-            raise InvalidInput(f"'{channel}' is not a configured TST channel; pick one of {', '.join(self.tst_channels)}.")
+        self._check_route(level, channel)
 
         def change(request: Request) -> None:
             self._require_status(request, Status.AWAITING_TRIAGE, Status.ROUTED)
             request.status = Status.ROUTED.value
             request.level = level
             request.channel = channel
+            request.queue = QUEUES[Level(level)]
+            request.queued_at = to_iso(self._now())
+            request.first_response_at = request.first_response_at or to_iso(self._now())
 
         return await self._transition(
             number,
@@ -229,6 +236,7 @@ class Helpdesk:
             request.level = Level.SELF_HELP.value
             request.resolved_article = article_id
             request.resolution_note = "Answered by the triager with a knowledge-base article."
+            request.first_response_at = request.first_response_at or to_iso(self._now())
 
         return await self._transition(
             number,
@@ -238,6 +246,15 @@ class Helpdesk:
             touch=True,
             notify=[Notification("resolved", "teacher"), Notification("refresh_cards", "staff")],
         )
+
+    def _check_route(self, level: Any, channel: Any) -> None:
+        """Check a support level and TST channel chosen by a triager; raises InvalidInput."""
+        if not isinstance(level, int) or isinstance(level, bool) or level not in {item.value for item in Level}:
+            raise InvalidInput(f"The support level must be a whole number from 0 to 5, not {level!r}.")
+        if level == Level.SELF_HELP:
+            raise InvalidInput("To resolve at level 0, answer the request with a knowledge-base article instead.")
+        if channel not in self.tst_channels:
+            raise InvalidInput(f"'{channel}' is not a configured TST channel; pick one of {', '.join(self.tst_channels)}.")
 
     # TST work
 
@@ -250,10 +267,11 @@ class Helpdesk:
                 raise InvalidTransition(f"You already own {request.reference}.")
             if request.owner_id:
                 raise AlreadyClaimed(request.reference, request.owner_name or "Another TST")
-            self._require_status(request, Status.ROUTED)
+            self._require_status(request, Status.ROUTED, Status.ESCALATED)
             request.status = Status.CLAIMED.value
             request.owner_id = actor.id
             request.owner_name = actor.name
+            request.first_response_at = request.first_response_at or to_iso(self._now())
 
         return await self._transition(
             number, actor, "claimed", change, notify=[Notification("claimed", "teacher"), Notification("refresh_cards", "staff")]
@@ -268,6 +286,7 @@ class Helpdesk:
             request.status = Status.ROUTED.value
             request.owner_id = None
             request.owner_name = None
+            request.queued_at = to_iso(self._now())
 
         return await self._transition(number, actor, "unclaimed", change, notify=[Notification("refresh_cards", "staff")])
 
@@ -337,39 +356,68 @@ class Helpdesk:
         touch: bool = False,
         notify: Sequence[Notification] = (),
     ) -> Request:
+        step = Step(number, event_type, change, note, touch, tuple(notify))
+        return (await self._transition_many(actor, [step]))[0]
+
+    async def _transition_many(self, actor: Actor, steps: Sequence["Step"]) -> list[Request]:
+        """Apply changes to one or more requests in one atomic batch, re-reading all of them on a conflict."""
         for _ in range(MAX_ATTEMPTS):
-            request = await self.get(number)
-            before = _tracked(request)
-            change(request)
             now = to_iso(self._now())
-            request.updated_at = now
-            if request.state in (Status.RESOLVED, Status.CLOSED) and request.resolved_at is None:
-                request.resolved_at = now
-            after = _tracked(request)
-            seq = request.version + 1
-            changed = [name for name in TRACKED_FIELDS if before[name] != after[name]]
-            event = Event(
-                number, seq, event_type, actor.id, actor.name, now,
-                {name: before[name] for name in changed}, {name: after[name] for name in changed}, note,
-            )
-            ops = [
-                Put("requests", request.key, request.to_doc(), request.version),
-                Put("events", event.key, event.to_doc(), 0),
-            ]
-            if touch:
-                level = Level(request.level if request.level is not None else Level.SELF_HELP)
-                record = Touch(number, seq, request.teacher_id, request.school, request.category, level.value, TOUCH_KINDS[level], now, actor.id)
-                ops.append(Put("touches", record.key, record.to_doc(), 0))
-            ops.extend(_outbox_ops(request, seq, notify, now))
+            ops: list[Put] = []
+            changed_requests: list[Request] = []
+            for step in steps:
+                request = await self.get(step.number)
+                ops.extend(_change_ops(request, actor, step, now))
+                changed_requests.append(request)
             try:
                 await self.store.apply(ops)
             except VersionConflict:
-                logger.debug("request %d changed during %s by %s; retrying", number, event_type, actor.id)
+                logger.debug("requests %s changed during %s by %s; retrying", [s.number for s in steps], steps[0].event_type, actor.id)
                 continue
-            request.version = seq
-            logger.info("request %d: %s by %s", number, event_type, actor.id)
-            return request
-        raise InvalidTransition(f"Request #{number} is changing too fast to update right now; please try again.")
+            for request, step in zip(changed_requests, steps):
+                request.version += 1
+                logger.info("request %d: %s by %s", step.number, step.event_type, actor.id)
+            return changed_requests
+        numbers = ", ".join(f"#{step.number}" for step in steps)
+        raise InvalidTransition(f"Request {numbers} is changing too fast to update right now; please try again.")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change to one request within a transition: the rule-checking change and what it records."""
+
+    number: int
+    event_type: str
+    change: Callable[[Request], None]
+    note: str = ""
+    touch: bool = False
+    notify: tuple[Notification, ...] = ()
+
+
+def _change_ops(request: Request, actor: Actor, step: Step, now: str) -> list[Put]:
+    """Apply the step's change to the request and return the writes that record it, conditional on its version."""
+    before = _tracked(request)
+    step.change(request)
+    request.updated_at = now
+    if request.state in (Status.RESOLVED, Status.CLOSED) and request.resolved_at is None:
+        request.resolved_at = now
+    after = _tracked(request)
+    seq = request.version + 1
+    changed = [name for name in TRACKED_FIELDS if before[name] != after[name]]
+    event = Event(
+        request.number, seq, step.event_type, actor.id, actor.name, now,
+        {name: before[name] for name in changed}, {name: after[name] for name in changed}, step.note,
+    )
+    ops = [
+        Put("requests", request.key, request.to_doc(), request.version),
+        Put("events", event.key, event.to_doc(), 0),
+    ]
+    if step.touch:
+        level = Level(request.level if request.level is not None else Level.SELF_HELP)
+        record = Touch(request.number, seq, request.teacher_id, request.school, request.category, level.value, TOUCH_KINDS[level], now, actor.id)
+        ops.append(Put("touches", record.key, record.to_doc(), 0))
+    ops.extend(_outbox_ops(request, seq, step.notify, now))
+    return ops
 
 
 ROLE_NAMES = {
@@ -389,7 +437,7 @@ def _outbox_ops(request: Request, seq: int, notify: Sequence[Notification], now:
     ops = []
     for item in notify:
         key = f"{request.key}-{seq:05d}-{item.kind}"
-        doc = {"key": key, "request": request.number, "kind": item.kind, "target": item.target, "created_at": now, "state": "pending", "attempts": 0}
+        doc = {"key": key, "request": request.number, "seq": seq, "kind": item.kind, "target": item.target, "created_at": now, "state": "pending", "attempts": 0}
         ops.append(Put("outbox", key, doc, 0))
     return ops
 
