@@ -3,13 +3,16 @@
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
-from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount
+from botbuilder.schema.teams import MessagingExtensionQuery, MessagingExtensionResponse
 
 from bots.card_actions import CardAction, action_from_invoke, action_from_submit
+from bots.message_extension import KnowledgeSearchExtension
 from bots.messenger import TeamsMessenger, as_message, contact_of
 from bots.notifier import Notifier
 from cards import attachment
@@ -17,6 +20,7 @@ from dialogs.claims import ClaimsDialog
 from dialogs.context import Services
 from dialogs.feedback import FeedbackDialog
 from dialogs.intake import IntakeDialog
+from dialogs.knowledge_actions import knowledge_verbs
 from dialogs.ladder import LadderDialog
 from dialogs.my_requests import MyRequestsDialog
 from dialogs.outcome import Outcome
@@ -27,6 +31,7 @@ from dialogs.welcome import WelcomeDialog
 from domain.actor import Actor, Role
 from domain.clock import utc_now
 from domain.errors import AlreadyClaimed, HelpdeskError, InvalidInput
+from escalation.roles import UNKNOWN_NAME
 from storage import StorageError
 
 logger = logging.getLogger(__name__)
@@ -45,6 +50,7 @@ MINE_WORDS = {"mine", "my queue", "my work"}
 STAFF_PLACES = {
     "route": "triage", "answer": "triage", "assign": "triage", "merge": "triage", "link": "triage",
     "claim": "tst", "unclaim": "tst", "addNote": "tst", "resolve": "tst", "changeLevel": "tst", "messageTeacher": "tst",
+    "draftArticle": "tst",
 }
 
 
@@ -85,6 +91,8 @@ class HelpdeskBot(TeamsActivityHandler):
             "merge": ladder.merge,
             "link": ladder.link,
         }
+        self.general_verbs.update(knowledge_verbs(services))
+        self.search_extension = KnowledgeSearchExtension(services)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -114,10 +122,24 @@ class HelpdeskBot(TeamsActivityHandler):
 
     async def _greet_once(self, turn_context: TurnContext) -> None:
         actor = self._actor(turn_context)
+        if not turn_context.activity.from_property or not turn_context.activity.from_property.name:
+            actor = replace(actor, name=await self._member_name(turn_context, actor))
         await self.services.people.remember(actor.id, actor.name, contact_of(turn_context.activity))
         if await self.services.people.claim_welcome(actor.id, actor.name):
             logger.info("welcoming %s", actor.id)
             await turn_context.send_activity(MessageFactory.attachment(attachment(self.welcome.card(actor))))
+
+    async def _member_name(self, turn_context: TurnContext, actor: Actor) -> str:
+        """Return the sender's display name from the stored profile or Teams, for activities that carry none."""
+        person = await self.services.people.get(actor.id)
+        if person and person.get("name") and person["name"] != UNKNOWN_NAME:
+            return person["name"]
+        try:
+            member = await TeamsInfo.get_member(turn_context, turn_context.activity.from_property.id)
+        except Exception as error:  # the member lookup is a nicety; the greeting goes out without it
+            logger.info("member lookup for %s failed: %s", actor.id, type(error).__name__)
+            return actor.name
+        return member.name or actor.name
 
     # Messages
 
@@ -192,6 +214,10 @@ class HelpdeskBot(TeamsActivityHandler):
     # Universal Actions
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name == "composeExtension/query":
+            # As for card actions below, botbuilder 4.17.1's own path would serialise the response twice.
+            query = MessagingExtensionQuery.deserialize(turn_context.activity.value or {})
+            return InvokeResponse(status=200, body=await self.on_teams_messaging_extension_query(turn_context, query))
         if turn_context.activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
         actor = self._actor(turn_context)
@@ -212,6 +238,9 @@ class HelpdeskBot(TeamsActivityHandler):
             status=200,
             body=AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=outcome.card),
         )
+
+    async def on_teams_messaging_extension_query(self, turn_context: TurnContext, query: MessagingExtensionQuery) -> MessagingExtensionResponse:
+        return await self.search_extension.query(query)
 
     # Shared
 
@@ -302,8 +331,20 @@ def _channel_id(activity: Activity) -> str | None:
 
 
 def _question_text(turn_context: TurnContext) -> str:
-    text = TurnContext.remove_recipient_mention(turn_context.activity) if turn_context.activity.entities else turn_context.activity.text
-    return (text or "").strip()
+    return strip_bot_mention(turn_context.activity)
+
+
+def strip_bot_mention(activity: Activity) -> str:
+    """Return the message text without the @mentions of the bot, keeping everything else the sender wrote."""
+    text = activity.text or ""
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        raw = entity if isinstance(entity, dict) else {**(entity.additional_properties or {}), "type": entity.type}
+        mentioned = raw.get("mentioned") if isinstance(raw.get("mentioned"), dict) else {}
+        mention_text = raw.get("text")
+        if raw.get("type") == "mention" and mentioned.get("id") == bot_id and isinstance(mention_text, str) and mention_text:
+            text = text.replace(mention_text, " ", 1)
+    return re.sub(r"[ \t]+", " ", text).strip()
 
 
 def _command_text(turn_context: TurnContext) -> str:
@@ -311,5 +352,11 @@ def _command_text(turn_context: TurnContext) -> str:
     return re.sub(r"\s+", " ", text).strip().lower().rstrip(".!")
 
 
+class _MessageInvokeResponse(AdaptiveCardInvokeResponse):
+    """An invoke response whose value is text, which the SDK's model (value typed as object) cannot serialise."""
+
+    _attribute_map = {**AdaptiveCardInvokeResponse._attribute_map, "value": {"key": "value", "type": "str"}}
+
+
 def _invoke_message(text: str) -> InvokeResponse:
-    return InvokeResponse(status=200, body=AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_CONTENT_TYPE, value=text))
+    return InvokeResponse(status=200, body=_MessageInvokeResponse(status_code=200, type=MESSAGE_CONTENT_TYPE, value=text))

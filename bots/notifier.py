@@ -13,6 +13,7 @@ from typing import Any
 from bots.messenger import DeliveryError, TeamsMessenger
 from cards import conversation_card, notice_card, teacher_update_card
 from dialogs.context import Services
+from dialogs.knowledge_actions import review_card
 from dialogs.staff_view import staff_card, triage_digest
 from domain.clock import to_iso, utc_now
 from domain.request import Event, Level, Request
@@ -73,6 +74,8 @@ class Notifier:
             await self._tell_owner(request, entry)
         elif kind == "reminder":
             await self._remind(request, entry)
+        elif kind == "draft_post":
+            await self._post_draft(entry)
         else:
             raise DeliveryError(f"unknown outbox kind '{kind}'", permanent=True)
 
@@ -91,6 +94,14 @@ class Notifier:
         post["place"] = place
         await self.services.store.apply([Put("posts", f"{request.number}:{place}", post)])
         logger.info("posted request %d to %s channel %s as activity %s", request.number, place, channel.key, post["activity_id"])
+
+    async def _post_draft(self, entry: dict[str, Any]) -> None:
+        """Post the review card of an article draft to the triage channel."""
+        card = await review_card(self.services, entry.get("article") or "")
+        if card is None:
+            raise DeliveryError(f"article draft {entry.get('article')!r} of request {entry['request']} was not found", permanent=True)
+        post = await self.messenger.post_to_channel(self.services.settings.triage_channel, card)
+        logger.info("posted article draft %s to the triage channel as activity %s", entry["article"], post["activity_id"])
 
     async def _refresh(self, request: Request) -> None:
         for place in PLACES:

@@ -4,6 +4,9 @@ from config.settings import RoleSettings
 from domain.actor import Actor, Role
 
 
+UNKNOWN_NAME = "there"
+
+
 class RoleDirectory:
     """Gives each Entra ID object id its roles; everyone is at least a teacher."""
 
@@ -19,4 +22,4 @@ class RoleDirectory:
         """Return the actor with every role the configuration gives `user_id`."""
         roles = {Role.TEACHER}
         roles.update(role for role, members in self._members.items() if user_id in members)
-        return Actor(id=user_id, name=name or "Unknown user", roles=frozenset(roles))
+        return Actor(id=user_id, name=name or UNKNOWN_NAME, roles=frozenset(roles))

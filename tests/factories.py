@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Mention
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Entity
 
 TENANT = "00000000-0000-0000-0000-0000000000001"
 BOT = ChannelAccount(id="28:helpdesk-bot", name="Pedagogical Helpdesk")
@@ -47,7 +47,7 @@ def message(sender: ChannelAccount, text: str, conversation: ConversationAccount
 def mention_message(sender: ChannelAccount, text: str, conversation: ConversationAccount) -> Activity:
     mention_text = f"<at>{BOT.name}</at>"
     activity = _base(sender, conversation, type="message", text=f"{mention_text} {text}")
-    activity.entities = [Mention(mentioned=BOT, text=mention_text, type="mention")]
+    activity.entities = [Entity().deserialize({"type": "mention", "mentioned": {"id": BOT.id, "name": BOT.name}, "text": mention_text})]
     return activity
 
 

@@ -70,3 +70,11 @@ async def test_health_endpoints(bot_client):
     assert health.status == 200
     assert ready.status == 200
     assert (await ready.json())["status"] == "ready"
+
+
+async def test_button_without_card_answers_200(bot_client, connector):
+    status, body = await bot_client.post(execute(TEACHER, "newRequest", {}))
+
+    assert status == 200
+    assert body["type"] == "application/vnd.microsoft.activity.message"
+    assert any("submitIntake" in str(call.body) for call in connector.messages_to(personal(TEACHER).id))

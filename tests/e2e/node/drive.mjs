@@ -1,0 +1,545 @@
+// Drive the Microsoft 365 Agents Playground page in headless Chromium.
+//
+// Usage: node drive.mjs < script.json
+// The script is {"baseUrl", "botName", "timeoutMs"?, "viewport"?,
+// "failureScreenshot"?, "steps": [...]}; every step is an object with an
+// "action" and its parameters:
+//   open                                 load baseUrl and wait for the conversation list
+//   selectConversation  chat | channel   open "Personal Chat", a group chat by name,
+//                                        or a team channel by name ("General")
+//   send                text, mentionBot?, replyTo?
+//                                        type a message and send it; in channels it starts
+//                                        a new post, or replies to the post containing
+//                                        replyTo; mentionBot defaults to true outside
+//                                        the personal chat, as the bot only receives mentions there
+//   waitForText         text, onlyNew?, timeoutMs?
+//                                        wait until the open conversation shows text; with
+//                                        onlyNew (the default) it must show it more often
+//                                        than at the last send, fill, choose, toggle or
+//                                        click step. The bot's name alone, as a message
+//                                        author or a mention, does not count.
+//   waitForCard         text?, timeoutMs? wait for an Adaptive Card (containing text)
+//   fill                label | id, value, card?
+//   choose              label | id, choice (title or value), card?
+//   toggle              label | id, checked, card?
+//   click               title, card?     click a card button (action) by its title
+//   screenshot          path, fullPage?
+//   saveHtml            path             write the page's HTML, for finding selectors
+// "card" picks the last card whose text contains it; without it, the last card
+// containing the input or button is used.
+//
+// Prints one JSON object on stdout: {"ok", "steps": [{"action", "ms"}...],
+// "error"?, "failedStep"?, "blockedRequests", "pageErrors"} and exits 0 when
+// every step passed, 1 otherwise.
+//
+// Selectors below were read from the page of @microsoft/m365agentsplayground
+// 0.2.28. They are internal to that page, so the version is pinned in
+// package.json.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM_PATH = process.env.E2E_CHROMIUM_PATH || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const PERSONAL_CHAT_LABEL = 'Personal Chat';
+const COMPOSER = '[contenteditable="true"][role="textbox"][data-lexical-editor="true"]';
+const CARD = '.ac-adaptiveCard';
+const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+
+function readStdin() {
+  return fs.readFileSync(0, 'utf8');
+}
+
+// Card JSON seen by the page, newest last, so that an input can be found by
+// its Adaptive Card id: the rendered DOM carries generated ids only.
+class CardRegistry {
+  constructor() {
+    this.cards = [];
+  }
+
+  recordMessage(message) {
+    for (const attachment of message?.attachments ?? []) {
+      if (attachment.contentType === CARD_CONTENT_TYPE && attachment.content) {
+        this.cards.push(attachment.content);
+      }
+    }
+  }
+
+  recordInvokeResponse(body) {
+    if (body?.type === CARD_CONTENT_TYPE && body.value) {
+      this.cards.push(body.value);
+    }
+  }
+
+  // Return {input, index} for the newest card that has an input with this id;
+  // index counts the inputs of the card body in document order.
+  findInput(inputId) {
+    for (let i = this.cards.length - 1; i >= 0; i -= 1) {
+      const inputs = collectInputs(this.cards[i].body ?? []);
+      const index = inputs.findIndex((input) => input.id === inputId);
+      if (index >= 0) {
+        return { input: inputs[index], index };
+      }
+    }
+    return null;
+  }
+}
+
+// NOTE: inputs inside Action.ShowCard cards are not collected, so an input
+// there can be addressed by label only.
+function collectInputs(elements) {
+  const inputs = [];
+  for (const element of elements) {
+    if (!element || typeof element !== 'object') {
+      continue;
+    }
+    if (typeof element.type === 'string' && element.type.startsWith('Input.')) {
+      inputs.push(element);
+    }
+    for (const key of ['items', 'columns', 'body']) {
+      if (Array.isArray(element[key])) {
+        inputs.push(...collectInputs(element[key]));
+      }
+    }
+  }
+  return inputs;
+}
+
+function isLoopbackUrl(url) {
+  const parsed = new URL(url);
+  if (parsed.protocol === 'data:' || parsed.protocol === 'blob:') {
+    return true;
+  }
+  return LOOPBACK_HOSTS.has(parsed.hostname);
+}
+
+// The element that shows the open conversation: the outermost block that contains
+// a message composer but neither the conversation list nor the log panel.
+function conversationPane(page) {
+  return page
+    .locator('div')
+    .filter({ has: page.locator(COMPOSER) })
+    .filter({ hasNot: page.getByRole('region', { name: 'Chat and Teams Channel' }) })
+    .filter({ hasNot: page.getByText('Log Panel', { exact: true }) })
+    .first();
+}
+
+class Driver {
+  constructor(page, script, cards) {
+    this.page = page;
+    this.script = script;
+    this.cards = cards;
+    this.timeoutMs = script.timeoutMs ?? 10000;
+    this.conversationKind = null;
+  }
+
+  async run(step) {
+    switch (step.action) {
+      case 'open':
+        return this.open();
+      case 'selectConversation':
+        return this.selectConversation(step);
+      case 'send':
+        return this.send(step);
+      case 'waitForText':
+        return this.waitForText(step);
+      case 'waitForCard':
+        return this.waitForCard(step);
+      case 'fill':
+        return this.fill(step);
+      case 'choose':
+        return this.choose(step);
+      case 'toggle':
+        return this.toggle(step);
+      case 'click':
+        return this.click(step);
+      case 'screenshot':
+        return this.screenshot(step);
+      case 'saveHtml':
+        return this.saveHtml(step);
+      default:
+        throw new Error(`unknown action ${JSON.stringify(step.action)}`);
+    }
+  }
+
+  async open() {
+    await this.page.goto(this.script.baseUrl, { waitUntil: 'load' });
+    await this.page.getByRole('treeitem', { name: PERSONAL_CHAT_LABEL }).waitFor();
+  }
+
+  async selectConversation(step) {
+    let item;
+    if (step.channel) {
+      // Channels are listed as "<team name> - <channel name>".
+      const suffix = ` - ${step.channel}`;
+      item = this.page.locator(`[role="treeitem"][aria-label$="${cssString(suffix)}"]`);
+      this.conversationKind = 'channel';
+    } else if (step.chat) {
+      item = this.page.getByRole('treeitem', { name: step.chat, exact: true });
+      this.conversationKind = step.chat === PERSONAL_CHAT_LABEL ? 'personal' : 'groupChat';
+    } else {
+      throw new Error('selectConversation needs "chat" or "channel"');
+    }
+    await item.click();
+    await conversationPane(this.page).locator(COMPOSER).first().waitFor();
+  }
+
+  async send(step) {
+    await this.markShownElements();
+    if (typeof step.text !== 'string') {
+      throw new Error('send needs "text"');
+    }
+    const pane = conversationPane(this.page);
+    let composer;
+    let submit;
+    if (this.conversationKind === 'channel' && step.replyTo) {
+      const post = pane.locator('.fui-Card[role="group"]').filter({ hasText: step.replyTo }).last();
+      composer = post.locator(COMPOSER);
+      submit = () => this.page.keyboard.press('Enter');
+    } else if (this.conversationKind === 'channel') {
+      composer = pane.locator(COMPOSER).first();
+      submit = () => pane.getByRole('button', { name: 'Post', exact: true }).click();
+    } else {
+      composer = pane.locator(COMPOSER).first();
+      submit = () => this.page.keyboard.press('Enter');
+    }
+
+    const mentionBot = step.mentionBot ?? this.conversationKind !== 'personal';
+    await composer.click();
+    if (mentionBot) {
+      await this.typeBotMention();
+      await this.page.keyboard.insertText(' ');
+    }
+    await this.page.keyboard.insertText(step.text);
+    await submit();
+  }
+
+  // The mention menu opens on typed keys only, so the name prefix is typed key by key.
+  async typeBotMention() {
+    const botName = this.script.botName;
+    if (!botName) {
+      throw new Error('mentioning the bot needs "botName" in the script');
+    }
+    await this.page.keyboard.type(`@${botName.slice(0, 4)}`);
+    await this.page.locator('#typeahead-menu [role="menuitem"]', { hasText: botName }).click();
+  }
+
+  // Remember the text blocks of the open conversation, so that waitForText can
+  // tell a reply from text that was already shown. Blocks are compared by their
+  // text because the page re-creates message elements when it re-renders.
+  async markShownElements() {
+    await this.page.evaluate(({ helperSource, composerSelector }) => {
+      const collect = new Function(`return (${helperSource})`)();
+      window.__helpdeskE2eShownBlocks = collect(composerSelector);
+    }, { helperSource: collectTextBlocks.toString(), composerSelector: COMPOSER });
+  }
+
+  async waitForText(step) {
+    if (typeof step.text !== 'string' || step.text === '') {
+      throw new Error('waitForText needs "text"');
+    }
+    await this.page.waitForFunction(({ helperSource, ...options }) => {
+      const collect = new Function(`return (${helperSource})`)();
+      const countMatches = (blocks) => blocks.filter((block) => (
+        block.content.includes(options.text)
+        && !block.childContents.some((child) => child.includes(options.text))
+        && !(options.botName && block.content.trim() === options.botName)
+      )).length;
+      const before = options.onlyNew ? countMatches(window.__helpdeskE2eShownBlocks ?? []) : 0;
+      return countMatches(collect(options.composerSelector)) > before;
+    }, {
+      helperSource: collectTextBlocks.toString(),
+      text: step.text,
+      botName: this.script.botName ?? '',
+      onlyNew: step.onlyNew ?? true,
+      composerSelector: COMPOSER,
+    }, { timeout: step.timeoutMs ?? this.timeoutMs, polling: 100 });
+  }
+
+  async waitForCard(step) {
+    let cards = conversationPane(this.page).locator(CARD);
+    if (step.text) {
+      cards = cards.filter({ hasText: step.text });
+    }
+    await cards.last().waitFor({ timeout: step.timeoutMs ?? this.timeoutMs });
+  }
+
+  // Return the card to act on: the last one containing step.card, or else the
+  // last one containing the element that innerLocatorFor finds.
+  cardWith(step, innerLocatorFor) {
+    const cards = conversationPane(this.page).locator(CARD);
+    if (step.card) {
+      return cards.filter({ hasText: step.card }).last();
+    }
+    return cards.filter({ has: innerLocatorFor(this.page) }).last();
+  }
+
+  // Return a locator for an input named by its label or by its card id, and the
+  // card JSON of that input when it is known.
+  async resolveInput(step) {
+    if (step.label) {
+      return { field: await this.inputByLabel(step, step.label), input: null };
+    }
+    if (step.id) {
+      const found = this.cards.findInput(step.id);
+      if (!found) {
+        throw new Error(`no card seen by the page has an input with id ${JSON.stringify(step.id)}`);
+      }
+      if (found.input.label) {
+        return { field: await this.inputByLabel(step, found.input.label), input: found.input };
+      }
+      const card = this.cardWith(step, (root) => root.locator('.ac-input-container'));
+      const container = card.locator('.ac-input-container').nth(found.index);
+      return {
+        field: container.locator('input, textarea, [role="radiogroup"], [role="group"]').first(),
+        input: found.input,
+      };
+    }
+    throw new Error(`${step.action} needs "label" or "id"`);
+  }
+
+  // The card renders each input label as <label for=INPUT_ID>, followed by a
+  // "*" when the input is required.
+  async inputByLabel(step, labelText) {
+    const pattern = new RegExp(`^\\s*${escapeRegExp(labelText)}\\s*\\*?\\s*$`);
+    const labels = (root) => root.locator('label').filter({ hasText: pattern });
+    const label = labels(this.cardWith(step, labels)).first();
+    const inputId = await label.getAttribute('for');
+    if (!inputId) {
+      throw new Error(`the label ${JSON.stringify(labelText)} names no input`);
+    }
+    return this.page.locator(`[id="${cssString(inputId)}"]`);
+  }
+
+  async fill(step) {
+    await this.markShownElements();
+    const { field } = await this.resolveInput(step);
+    await field.fill(String(step.value ?? ''));
+  }
+
+  async choose(step) {
+    await this.markShownElements();
+    const { field, input } = await this.resolveInput(step);
+    const choices = Array.isArray(step.choice) ? step.choice : [step.choice];
+    const titles = choices.map((choice) => choiceTitle(input, String(choice)));
+    const role = await field.getAttribute('role');
+
+    if (role === 'combobox') {
+      await field.click();
+      for (const title of titles) {
+        await this.page.getByRole('option', { name: title, exact: true }).click();
+      }
+      if ((await field.getAttribute('aria-expanded')) === 'true') {
+        await this.page.keyboard.press('Escape');
+      }
+      return;
+    }
+    // Expanded choice sets render radio buttons or checkboxes with labels.
+    for (const title of titles) {
+      await field.getByLabel(title, { exact: true }).check();
+    }
+  }
+
+  async toggle(step) {
+    await this.markShownElements();
+    const { field } = await this.resolveInput(step);
+    await field.setChecked(Boolean(step.checked));
+  }
+
+  async click(step) {
+    await this.markShownElements();
+    if (!step.title) {
+      throw new Error('click needs "title"');
+    }
+    const button = (root) => root.getByRole('button', { name: step.title, exact: true });
+    await button(this.cardWith(step, button)).click();
+  }
+
+  async screenshot(step) {
+    if (!step.path) {
+      throw new Error('screenshot needs "path"');
+    }
+    fs.mkdirSync(path.dirname(step.path), { recursive: true });
+    await this.page.screenshot({ path: step.path, fullPage: Boolean(step.fullPage) });
+  }
+
+  async saveHtml(step) {
+    if (!step.path) {
+      throw new Error('saveHtml needs "path"');
+    }
+    fs.mkdirSync(path.dirname(step.path), { recursive: true });
+    fs.writeFileSync(step.path, await this.page.content());
+  }
+}
+
+// Runs in the page. Returns the visible text blocks of the open conversation:
+// each element with text of its own (or containing formatted text), outside the
+// message composers, as its text and the texts of its child blocks. The conversation is the outermost
+// block around the composer that contains neither the conversation list nor the
+// log panel.
+function collectTextBlocks(composerSelector) {
+  const composer = document.querySelector(composerSelector);
+  if (!composer) {
+    return [];
+  }
+  const sidebar = document.querySelector('[role="region"][aria-label="Chat and Teams Channel"]');
+  const logTitle = [...document.querySelectorAll('span, div')]
+    .find((element) => element.children.length === 0 && element.textContent === 'Log Panel');
+  let pane = composer;
+  for (let parent = pane.parentElement; parent; parent = parent.parentElement) {
+    if ((sidebar && parent.contains(sidebar)) || (logTitle && parent.contains(logTitle))) {
+      break;
+    }
+    pane = parent;
+  }
+
+  // Text formatting inside a paragraph belongs to the paragraph, so that
+  // "<p><strong>Name</strong> commands</p>" is one block and not a bare name.
+  const inlineTags = new Set(['A', 'B', 'BR', 'CODE', 'DEL', 'EM', 'I', 'MARK', 'S', 'SMALL', 'STRONG', 'SUB', 'SUP', 'U']);
+  const blockOf = (element) => {
+    let block = element;
+    while (inlineTags.has(block.tagName) && block.parentElement && pane.contains(block.parentElement)) {
+      block = block.parentElement;
+    }
+    return block;
+  };
+
+  const blocks = [];
+  const visited = new Set();
+  for (const element of pane.querySelectorAll('*')) {
+    const ownText = [...element.childNodes]
+      .some((node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim() !== '');
+    if (!ownText) {
+      continue;
+    }
+    const block = blockOf(element);
+    if (visited.has(block)) {
+      continue;
+    }
+    visited.add(block);
+    if (block.closest('[contenteditable="true"]') || block.getClientRects().length === 0) {
+      continue;
+    }
+    blocks.push({
+      content: block.textContent,
+      childContents: [...block.children]
+        .filter((child) => !inlineTags.has(child.tagName))
+        .map((child) => child.textContent),
+    });
+  }
+  return blocks;
+}
+
+// Map a choice value to its title when the card JSON is known; the page lists titles.
+function choiceTitle(input, choice) {
+  const match = input?.choices?.find((item) => item.value === choice);
+  return match ? match.title : choice;
+}
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function cssString(text) {
+  return text.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+}
+
+async function main() {
+  const script = JSON.parse(readStdin());
+  if (!script.baseUrl || !isLoopbackUrl(script.baseUrl)) {
+    throw new Error(`baseUrl must be a loopback URL, got ${JSON.stringify(script.baseUrl)}`);
+  }
+
+  const result = { ok: false, steps: [], blockedRequests: [], pageErrors: [] };
+  const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'helpdesk-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: script.viewport ?? { width: 1400, height: 900 },
+    timeout: 30000,
+  });
+
+  try {
+    // Only this machine may be contacted; the page's CDN fonts and scripts are dropped.
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (isLoopbackUrl(url)) {
+        return route.continue();
+      }
+      result.blockedRequests.push(url);
+      return route.abort('blockedbyclient');
+    });
+    context.setDefaultTimeout(script.timeoutMs ?? 10000);
+
+    const page = context.pages()[0] ?? (await context.newPage());
+    const cards = new CardRegistry();
+    page.on('pageerror', (error) => result.pageErrors.push(String(error)));
+    page.on('websocket', (socket) => {
+      if (!socket.url().includes('/_ws_conversation/')) {
+        return;
+      }
+      socket.on('framereceived', (frame) => {
+        try {
+          cards.recordMessage(JSON.parse(frame.payload).message);
+        } catch {
+          // Frames that are not JSON carry no card.
+        }
+      });
+    });
+    page.on('response', async (response) => {
+      if (!response.url().endsWith('/_conversation/v1/invoke') || !response.ok()) {
+        return;
+      }
+      try {
+        cards.recordInvokeResponse(await response.json());
+      } catch {
+        // An invoke response without a JSON body carries no card.
+      }
+    });
+
+    const driver = new Driver(page, script, cards);
+    for (const [index, step] of (script.steps ?? []).entries()) {
+      const started = Date.now();
+      try {
+        await driver.run(step);
+      } catch (error) {
+        result.failedStep = index;
+        result.error = `step ${index} (${step.action}) failed: ${error.message}`;
+        if (script.failureScreenshot) {
+          await driver.screenshot({ path: script.failureScreenshot, fullPage: true }).catch(() => {});
+          result.failureScreenshot = script.failureScreenshot;
+        }
+        return result;
+      }
+      result.steps.push({ action: step.action, ms: Date.now() - started });
+    }
+    result.ok = true;
+    return result;
+  } finally {
+    await context.close();
+    fs.rmSync(profileDir, { recursive: true, force: true });
+  }
+}
+
+main()
+  .then((result) => {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.exit(result.ok ? 0 : 1);
+  })
+  .catch((error) => {
+    process.stdout.write(`${JSON.stringify({ ok: false, error: String(error?.stack ?? error) })}\n`);
+    process.exit(1);
+  });
