@@ -1,10 +1,11 @@
 """The search-based message extension: teachers find knowledge-base articles from the compose box.
 
 Teams sends a `composeExtension/query` invoke with the text typed so far in
-the parameter `searchQuery`, and shows the answer as a list. Each result is
+the parameter `searchQuery`, and shows the response as a list. Each result is
 an Adaptive Card to insert into the conversation, with a thumbnail card as
-its preview in the list. Teams expects the answer within 5 seconds; a search
-over 10,000 articles takes well under a millisecond (see docs/knowledge-base.md).
+its preview in the list. Teams expects the answer within 5 seconds; with
+10,000 articles benchmarks/kb_search.py measured under 1 ms for a search and
+about 0.2 s for the empty-query listing (see docs/knowledge-base.md).
 """
 
 import logging
@@ -35,7 +36,7 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
 
 class KnowledgeSearchExtension:
-    """Answers message-extension searches from the live knowledge base."""
+    """Searches the live knowledge base for message-extension queries."""
 
     def __init__(self, services: Services):
         self.services = services

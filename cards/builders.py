@@ -35,6 +35,7 @@ EVENT_LABELS = {
 }
 HISTORY_SHOWN = 5
 SHORT_DESCRIPTION_CHARS = 140
+COMPACT_DESCRIPTION_CHARS = 280
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
 
 
@@ -108,7 +109,7 @@ def intake_card(
 def suggestions_card(
     request: Request, articles: Sequence[Any], catalogue: Catalogue, votes: Mapping[str, bool] | None = None
 ) -> dict[str, Any]:
-    """Build the suggested answers for a request; `votes` holds the teacher's votes by article id (True for helpful)."""
+    """Build the suggested answers for a request; `votes` contains the teacher's votes by article id (True for helpful)."""
     votes = votes or {}
     data = {
         "reference": request.reference,
@@ -131,6 +132,7 @@ def request_card(
     tst_choices: Iterable[tuple[str, str]] = (),
     notice: str = "",
     draft_form: Any = None,
+    compact: bool = False,
 ) -> dict[str, Any]:
     """Build the card that triagers (place 'triage') and TSTs (place 'tst') see for a request.
 
@@ -151,6 +153,10 @@ def request_card(
     ]
     if request.rating is not None:
         facts.append(("Rating", f"{request.rating} out of 5"))
+    if compact:
+        # The digest shows many requests in one message, so each keeps only what triage needs.
+        facts = [fact for fact in facts if fact[0] in ("Urgency", "Filed")]
+        events = []
     data = {
         "reference": request.reference,
         "number": request.number,
@@ -158,12 +164,13 @@ def request_card(
         "categoryName": catalogue.name_of(request.category),
         "teacherName": request.teacher_name,
         "schoolText": f"{request.school} ({school.level})" if school else request.school,
-        "description": request.description,
+        "description": _shorten(request.description, COMPACT_DESCRIPTION_CHARS) if compact else request.description,
         "facts": [{"title": title, "value": value} for title, value in facts],
         "notice": notice,
         "resolutionNote": request.resolution_note or "",
         "history": [_event_line(event, timezone) for event in list(events)[-HISTORY_SHOWN:]],
         "canRoute": place == "triage" and state.is_open and state not in (Status.NEW, Status.SUGGESTED),
+        "canManage": not compact,
         "canClaim": place == "tst" and state in (Status.ROUTED, Status.ESCALATED),
         "canWork": place == "tst" and state in (Status.CLAIMED, Status.IN_PROGRESS, Status.WAITING_ON_TEACHER),
         "levels": [{"value": str(level.value), "title": level.label} for level in Level if level is not Level.SELF_HELP],

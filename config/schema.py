@@ -79,7 +79,7 @@ SETTINGS_SCHEMA = {
             "additionalProperties": False,
             "properties": {
                 "time": {"type": "string", "pattern": _CLOCK_PATTERN},
-                "max_items": {"type": "integer", "minimum": 1, "maximum": 20},
+                "max_items": {"type": "integer", "minimum": 1, "maximum": 8},
             },
         },
         "sla": {

@@ -74,7 +74,7 @@ class Settings:
     calendar: SchoolCalendar = field(default_factory=lambda: SchoolCalendar("America/Vancouver"))
     routing: dict[str, str] = field(default_factory=dict)
     digest_time: time = time(8, 15)
-    digest_max_items: int = 10
+    digest_max_items: int = 8
     sla: SlaSettings = field(default_factory=SlaSettings)
     description_max_chars: int = 4000
     suggestion_count: int = 3
@@ -163,7 +163,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | o
         calendar=calendar,
         routing=dict(routing),
         digest_time=_clock(digest.get("time", "08:15")),
-        digest_max_items=digest.get("max_items", 10),
+        digest_max_items=digest.get("max_items", 8),
         sla=SlaSettings(**raw.get("sla", {})),
         description_max_chars=limits.get("description_max_chars", 4000),
         suggestion_count=limits.get("suggestions", 3),

@@ -33,7 +33,7 @@ class Services:
     async def reload_knowledge(self) -> KnowledgeBase:
         """Rebuild the search index from the stored articles and swap it in for every later reader.
 
-        Each reader holds a complete index, the old one or the new one,
+        Each reader uses a complete index, the old one or the new one,
         because each swap is one assignment. The lock makes two reloads run one
         after the other, so the index swapped in last has every article that
         was stored before it started. A stored article that fails validation

@@ -20,13 +20,15 @@ async def triage_digest(services: Services, now: datetime) -> dict[str, Any]:
     settings = services.settings
     waiting = await services.ladder.awaiting_triage()
     shown = waiting[: settings.digest_max_items]
-    cards = [await staff_card(services, request, "triage", answer_limit=DIGEST_ANSWER_CHOICES) for request in shown]
+    cards = [await staff_card(services, request, "triage", answer_limit=DIGEST_ANSWER_CHOICES, compact=True) for request in shown]
     day = now.astimezone(load_zone(settings.timezone)).strftime("%A %B %-d")
     summary = f"{len(waiting)} requests wait for triage, oldest first." if waiting else "Nothing waits for triage. Well done!"
     return digest_card(f"Triage digest for {day}", summary, cards, more=len(waiting) - len(shown))
 
 
-async def staff_card(services: Services, request: Request, place: str, notice: str = "", answer_limit: int = 25) -> dict[str, Any]:
+async def staff_card(
+    services: Services, request: Request, place: str, notice: str = "", answer_limit: int = 25, compact: bool = False
+) -> dict[str, Any]:
     """Render the request card for the triage channel (place 'triage') or a TST channel (place 'tst')."""
     settings = services.settings
     events = await services.helpdesk.history(request.number)
@@ -42,6 +44,7 @@ async def staff_card(services: Services, request: Request, place: str, notice: s
         article_choices=answer_choices(services, request)[:answer_limit] if place == "triage" else (),
         tst_choices=await tst_choices(services) if place == "triage" else (),
         notice=notice,
+        compact=compact,
         draft_form=await ArticleDrafts(services.store).form_for(request, services.knowledge, settings.help_url) if place == "tst" else None,
     )
 

@@ -15,8 +15,11 @@ from pathlib import Path
 
 from knowledge.article import Article, ArticleError
 from knowledge.catalogue import DEFAULT_CATALOGUE_PATH, REPOSITORY_ROOT, load_category_names
+from knowledge.drafts import ArticleDraft, ArticleDrafts, DraftForm, DraftState, draft_id
+from knowledge.gaps import Gap, GapGroup, group_gaps, load_gaps, record_gap
 from knowledge.loader import ArticleImportError, ImportProblem, dump_articles, load_articles
 from knowledge.search import DEFAULT_MIN_COVERAGE, DEFAULT_MIN_SCORE, KnowledgeBase, SearchResult
+from knowledge.stats import ArticleCounts, ArticleStats, VoteResult
 
 DEFAULT_ARTICLES_PATH = Path(__file__).resolve().parent / "starter_articles.yaml"
 
@@ -38,18 +41,31 @@ def load_knowledge_base(
 
 __all__ = [
     "Article",
+    "ArticleCounts",
+    "ArticleDraft",
+    "ArticleDrafts",
     "ArticleError",
     "ArticleImportError",
+    "ArticleStats",
     "DEFAULT_ARTICLES_PATH",
     "DEFAULT_CATALOGUE_PATH",
     "DEFAULT_MIN_COVERAGE",
     "DEFAULT_MIN_SCORE",
+    "DraftForm",
+    "DraftState",
+    "Gap",
+    "GapGroup",
     "ImportProblem",
     "KnowledgeBase",
     "REPOSITORY_ROOT",
     "SearchResult",
+    "VoteResult",
+    "draft_id",
     "dump_articles",
+    "group_gaps",
     "load_articles",
     "load_category_names",
+    "load_gaps",
     "load_knowledge_base",
+    "record_gap",
 ]

@@ -1,13 +1,15 @@
-"""Command-line tool for the knowledge base: search, import, export and evaluate.
+"""Command-line tool for the knowledge base: search, import, export, evaluate and report gaps.
 
 Run `python -m knowledge --help` from the repository root. Exit codes: 0 on
 success, 1 when a file cannot be written, 2 for invalid input (bad options,
-articles, catalogue or questions).
+articles, catalogue or questions), 3 when the data folder cannot be opened
+(for example because the bot has it open).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Sequence
@@ -16,11 +18,14 @@ from pathlib import Path
 from knowledge import DEFAULT_ARTICLES_PATH, DEFAULT_CATALOGUE_PATH, Article, KnowledgeBase, load_category_names
 from knowledge.catalogue import CatalogueError
 from knowledge.evaluation import DEFAULT_QUESTIONS_PATH, SPLITS, EvaluationReport, evaluate, load_questions
+from knowledge.gaps import DEFAULT_THRESHOLD, Gap, GapGroup, group_gaps, load_gaps
 from knowledge.loader import ArticleImportError, dump_articles, load_articles
+from storage import DataFolderLocked, StorageError, TinyDBStore
 
 EXIT_OK = 0
 EXIT_WRITE_FAILED = 1
 EXIT_INVALID_INPUT = 2
+EXIT_DATA_UNAVAILABLE = 3
 
 
 class _InvalidInput(Exception):
@@ -83,6 +88,25 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate_command.add_argument("--json", action="store_true", help="print JSON instead of text")
     _add_articles_option(evaluate_command)
     evaluate_command.set_defaults(handler=_run_evaluate)
+
+    gaps = commands.add_parser(
+        "gaps",
+        help="group the questions that found no article, biggest group first",
+        description=(
+            "Read the knowledge gaps recorded in a bot data folder and group them by similar wording. "
+            "Only one process may open a data folder, so stop the bot first or pass a copy of its folder."
+        ),
+    )
+    gaps.add_argument("--data", type=Path, required=True, help="the bot's data folder (HELPDESK_DATA_DIR)")
+    gaps.add_argument(
+        "--threshold",
+        type=_fraction,
+        default=DEFAULT_THRESHOLD,
+        help="minimum Jaccard similarity of two questions' word sets to group them, above 0 and at most 1 (default: %(default)s)",
+    )
+    gaps.add_argument("--limit", type=_positive_int, default=20, help="maximum number of groups to print (default: %(default)s)")
+    gaps.add_argument("--json", action="store_true", help="print JSON instead of text")
+    gaps.set_defaults(handler=_run_gaps)
     return parser
 
 
@@ -99,6 +123,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {value}")
     return value
 
 
@@ -203,6 +237,60 @@ def _format_report_line(split: str, report: EvaluationReport) -> str:
         f"top-1 {report.top1_hits} ({report.top1_rate:.1%}), "
         f"top-3 {report.top3_hits} ({report.top3_rate:.1%})"
     )
+
+
+def _run_gaps(arguments: argparse.Namespace) -> int:
+    folder: Path = arguments.data
+    if not folder.is_dir():
+        raise _InvalidInput(f"data folder {folder} was not found; pass the folder the bot uses (HELPDESK_DATA_DIR)")
+    try:
+        gaps = asyncio.run(_read_gaps(folder))
+    except DataFolderLocked:
+        print(
+            f"error: the data folder {folder} is open in another process, probably the running bot. "
+            "Only one process may open it at a time: stop the bot, or copy the folder and pass the copy.",
+            file=sys.stderr,
+        )
+        return EXIT_DATA_UNAVAILABLE
+    except StorageError as error:
+        print(f"error: cannot read the data folder {folder}: {error}", file=sys.stderr)
+        return EXIT_DATA_UNAVAILABLE
+
+    groups = group_gaps(gaps, threshold=arguments.threshold)
+    shown = groups[: arguments.limit]
+    if arguments.json:
+        payload = {"gaps": len(gaps), "threshold": arguments.threshold, "groups": [group.to_dict() for group in shown]}
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return EXIT_OK
+
+    if not gaps:
+        print(f"No knowledge gaps are recorded in {folder}: every question so far found an article.")
+        return EXIT_OK
+    print(f"{len(gaps)} question(s) found no article; {len(groups)} group(s) of similar wording, biggest first.")
+    for rank, group in enumerate(shown, start=1):
+        print(_format_gap_group(rank, group))
+    if len(groups) > len(shown):
+        print(f"{len(groups) - len(shown)} smaller group(s) not shown; use --limit to see more.")
+    return EXIT_OK
+
+
+async def _read_gaps(folder: Path) -> list[Gap]:
+    store = TinyDBStore(folder)
+    await store.open()
+    try:
+        return await load_gaps(store)
+    finally:
+        await store.close()
+
+
+def _format_gap_group(rank: int, group: GapGroup) -> str:
+    lines = [f"{rank}. {group.count} x {group.example!r}", f"   common words: {', '.join(group.common_words)}"]
+    if group.categories:
+        lines.append("   categories: " + ", ".join(f"{name} {count}" for name, count in group.categories.items()))
+    if group.school_levels:
+        lines.append("   school levels: " + ", ".join(f"{name} {count}" for name, count in group.school_levels.items()))
+    lines.append(f"   latest: {group.latest}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -58,12 +58,19 @@ class JournalStorage(Storage):
         self._snapshot_bytes = 0
         self._lock_fd: int | None = None
         self._journal_fd: int | None = None
+        self._failed_compactions = 0
 
         self._prepare_folder()
-        self._acquire_lock()
         try:
+            self._acquire_lock()
             self._load()
             self._journal_fd = os.open(self.folder / JOURNAL_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as error:
+            self._release_lock()
+            raise StorageError(
+                f"cannot open the data folder {self.folder}: {error}; "
+                "its lock, snapshot and journal must be regular files this user can read and write"
+            ) from error
         except BaseException:
             self._release_lock()
             raise
@@ -74,16 +81,21 @@ class JournalStorage(Storage):
         return self._data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        """Replace all data, as TinyDB's own table methods do; used only for bulk changes."""
-        changes: list[Change] = []
-        for collection, docs in data.items():
-            old = self._data.get(collection, {})
-            changes.extend((collection, key, doc) for key, doc in docs.items() if old.get(key) != doc)
-            changes.extend((collection, key, None) for key in old if key not in docs)
-        for collection, docs in self._data.items():
-            if collection not in data:
-                changes.extend((collection, key, None) for key in docs)
-        self.commit(changes)
+        """Replace all data durably by rewriting the snapshot, as TinyDB's own table methods need.
+
+        TinyDB's table methods change the dict that `read()` returned before
+        they call this, so the changes cannot be found by comparing with
+        memory. Writing a whole snapshot costs time in proportion to the data;
+        the helpdesk store never takes this path (it uses `append`).
+        """
+        if self._journal_fd is None:
+            raise StorageError(f"the data folder {self.folder} is closed")
+        self._data = data
+        self._seq += 1
+        try:
+            self.compact()
+        except OSError as error:
+            raise StorageError(f"could not write the snapshot in {self.folder}: {error}") from error
 
     def close(self) -> None:
         if self._journal_fd is not None:
@@ -101,6 +113,16 @@ class JournalStorage(Storage):
         """
         if not changes:
             return
+        self.append(changes)
+        self.apply_appended(changes)
+        self.compact_if_due()
+
+    def append(self, changes: Sequence[Change]) -> None:
+        """Write the changes durably as one journal line and leave memory unchanged.
+
+        The caller must pass the same changes to `apply_appended` before the
+        next append. Raises StorageError like `commit`.
+        """
         if self._journal_fd is None:
             raise StorageError(f"the data folder {self.folder} is closed")
 
@@ -118,9 +140,35 @@ class JournalStorage(Storage):
             raise StorageError(f"could not write to {self.folder / JOURNAL_NAME}: {error}") from error
 
         self._seq = seq
+
+    def apply_appended(self, changes: Sequence[Change]) -> None:
+        """Apply changes that `append` has already written to the data in memory."""
         self._apply_in_memory(changes)
-        if offset + len(payload) > max(self._snapshot_bytes, self.min_compact_bytes):
+
+    def compact_if_due(self) -> None:
+        """Compact once the journal is larger than both the snapshot and `min_compact_bytes`.
+
+        A failed compaction is logged, not raised, because every write is
+        already durable in the journal. The next call tries again.
+        """
+        if self._journal_fd is None:
+            return
+        journal_bytes = os.fstat(self._journal_fd).st_size
+        if journal_bytes <= max(self._snapshot_bytes, self.min_compact_bytes):
+            return
+        try:
             self.compact()
+        except OSError:
+            self._failed_compactions += 1
+            # Each write retries, so log the first failure and then one in every 100.
+            if self._failed_compactions % 100 == 1:
+                logger.exception(
+                    "compacting the data folder %s failed (%d times in a row); the journal keeps every write",
+                    self.folder,
+                    self._failed_compactions,
+                )
+        else:
+            self._failed_compactions = 0
 
     def compact(self) -> None:
         """Rewrite the snapshot from memory and empty the journal."""

@@ -76,11 +76,23 @@ class TinyDBStore(Store):
     async def apply(self, ops: Sequence[Op]) -> None:
         if not ops:
             return
+        # Shielded, so a cancelled caller cannot stop a write half way. Without
+        # it the lock would be released while the journal write still runs.
+        await asyncio.shield(self._apply_locked(ops))
+
+    async def _apply_locked(self, ops: Sequence[Op]) -> None:
         async with self._write_lock:
+            storage = self._require_storage()
             changes = self._check(ops)
-            await asyncio.to_thread(self._require_storage().commit, changes)
+            # Only the journal write and fsync run in a worker thread. Memory
+            # changes here on the event loop, because get and find iterate the
+            # same dicts without a lock.
+            await asyncio.to_thread(storage.append, changes)
+            storage.apply_appended(changes)
             for collection in {change[0] for change in changes}:
                 self._table(collection).clear_cache()
+            # Compaction only reads memory, so readers may run beside it.
+            await asyncio.to_thread(storage.compact_if_due)
 
     def compact(self) -> None:
         """Rewrite the snapshot now; used by tests and the backup command."""

@@ -146,3 +146,19 @@ def test_check_config_accepts_sample():
 
     assert result.returncode == 0, result.stderr
     assert "is valid" in result.stdout
+
+
+def test_help_url_is_optional(config_dir):
+    absent = load(config_dir / "helpdesk.yaml")
+    present = load(edit(config_dir, lambda raw: raw["district"].update(help_url="https://help.example.org/teachers")))
+
+    assert absent.help_url == ""
+    assert present.help_url == "https://help.example.org/teachers"
+
+
+@pytest.mark.parametrize("url", ["help.example.org", "ftp://help.example.org", "https://", "https://help.example.org/a b"])
+def test_invalid_help_url_is_named(config_dir, url):
+    path = edit(config_dir, lambda raw: raw["district"].update(help_url=url))
+
+    with pytest.raises(ConfigError, match="district.help_url"):
+        load(path)
