@@ -17,7 +17,9 @@ PERSONAL_HELP = (
 CHANNEL_HELP = (
     "**Pedagogical Helpdesk** in this channel: new requests arrive here as cards. "
     "Triagers route them with **Route to a TST** or answer them with **Answer with an article**; "
-    "TSTs use **Claim**, then add notes, resolve or unclaim on the same card. "
+    "TSTs use **Claim**, then add notes, message the teacher, change the level, resolve or unclaim on the same card, "
+    "and can turn a resolution into a draft article that the triager publishes. "
+    "Mention me with **queue** for this channel's open work or **mine** for your own. "
     "Mention me with **help** to see this again."
 )
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from bots.message_extension import QUERY_PARAMETER
 from manifest.icons import check_color_icon, check_outline_icon, decode_rgba_pixels
 from manifest.package import (
     MANIFEST_DIR,
@@ -217,6 +218,16 @@ def test_command_lists_per_scope(schema_v1_22):
     for command in lists["personal"] + lists["team"]:
         assert command["description"].strip(), command
         assert len(command["description"]) <= 60, command
+
+
+def test_message_extension_matches_bot(schema_v1_22):
+    manifest = build_package(options(schema_path=schema_v1_22)).manifest
+    extension = manifest["composeExtensions"][0]
+    command = extension["commands"][0]
+
+    assert extension["botId"] == APP_ID
+    assert command["type"] == "query"
+    assert [parameter["name"] for parameter in command["parameters"]] == [QUERY_PARAMETER]
 
 
 # Rejected manifests
