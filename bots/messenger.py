@@ -93,12 +93,7 @@ class TeamsMessenger:
 
     async def update_post(self, post: dict[str, Any], card: dict[str, Any]) -> None:
         """Replace the card of an earlier channel post."""
-        reference = ConversationReference(
-            channel_id=TEAMS_CHANNEL_ID,
-            service_url=post["service_url"],
-            conversation=ConversationAccount(id=post["conversation_id"], is_group=True),
-            bot=ChannelAccount(id=post.get("bot_id")),
-        )
+        reference = _thread_reference(post)
 
         async def update(context: TurnContext) -> None:
             activity = MessageFactory.attachment(attachment(card))
@@ -112,12 +107,7 @@ class TeamsMessenger:
 
     async def reply_in_thread(self, post: dict[str, Any], message: str | dict[str, Any]) -> None:
         """Reply under an earlier channel post, in its thread."""
-        reference = ConversationReference(
-            channel_id=TEAMS_CHANNEL_ID,
-            service_url=post["service_url"],
-            conversation=ConversationAccount(id=post["conversation_id"], is_group=True),
-            bot=ChannelAccount(id=post.get("bot_id")),
-        )
+        reference = _thread_reference(post)
 
         async def send(context: TurnContext) -> None:
             await context.send_activity(as_message(message))
@@ -149,6 +139,15 @@ class TeamsMessenger:
 def contact_of(activity: Activity) -> dict[str, Any]:
     """Return the JSON-ready conversation reference to reach the sender of a personal-chat activity."""
     return TurnContext.get_conversation_reference(activity).serialize()
+
+
+def _thread_reference(post: dict[str, Any]) -> ConversationReference:
+    return ConversationReference(
+        channel_id=TEAMS_CHANNEL_ID,
+        service_url=post["service_url"],
+        conversation=ConversationAccount(id=post["conversation_id"], is_group=True),
+        bot=ChannelAccount(id=post.get("bot_id")),
+    )
 
 
 def as_message(message: str | dict[str, Any]) -> Activity:

@@ -68,57 +68,28 @@ def invoke_body(replies: list[Activity]) -> Any:
     return responses[0].value.body
 
 
+def walk(node: Any):
+    """Yield every dict inside a card, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+
+
 def card_text(card: dict[str, Any]) -> str:
     """Return every text of a card joined, to check what a person would read."""
-    parts: list[str] = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("text", "title", "value", "label"):
-                if isinstance(node.get(key), str):
-                    parts.append(node[key])
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for item in node:
-                visit(item)
-
-    visit(card)
+    parts = [node[key] for node in walk(card) for key in ("text", "title", "value", "label") if isinstance(node.get(key), str)]
     return "\n".join(parts)
 
 
 def find_action(card: dict[str, Any], verb: str) -> dict[str, Any] | None:
     """Return the Action.Execute with this verb anywhere in the card."""
-    found = None
-
-    def visit(node: Any) -> None:
-        nonlocal found
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute" and node.get("verb") == verb and found is None:
-                found = node
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for item in node:
-                visit(item)
-
-    visit(card)
-    return found
+    return next((node for node in walk(card) if node.get("type") == "Action.Execute" and node.get("verb") == verb), None)
 
 
 def find_input(card: dict[str, Any], input_id: str) -> dict[str, Any] | None:
-    found = None
-
-    def visit(node: Any) -> None:
-        nonlocal found
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input.") and node.get("id") == input_id and found is None:
-                found = node
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for item in node:
-                visit(item)
-
-    visit(card)
-    return found
+    """Return the input with this id anywhere in the card."""
+    return next((node for node in walk(card) if str(node.get("type", "")).startswith("Input.") and node.get("id") == input_id), None)

@@ -15,7 +15,7 @@ from domain.request import Request
 from knowledge import Article, ArticleDraft, ArticleDrafts, ArticleStats, DraftState
 from knowledge.gaps import GAPS_COLLECTION
 from storage import StorageError
-from tests.conftest import REPO, card_text, find_action, find_input, invoke_body, texts
+from tests.conftest import REPO, card_text, find_action, find_input, invoke_body, texts, walk
 from tests.factories import ADMIN, TEACHER, TEACHER_2, TEAM_ID, TRIAGER, TST, TST_2, TST_CHANNEL_ID, channel_conversation, execute
 
 SCHEMA_PATH = REPO.parent / "shared" / "schemas" / "adaptive-cards" / "1.5.0" / "adaptive-card.json"
@@ -58,19 +58,7 @@ def schema_errors(validator: jsonschema.Draft6Validator, card: dict[str, Any]) -
 
 
 def nodes(card: Any) -> list[dict[str, Any]]:
-    found = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            found.append(node)
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for item in node:
-                visit(item)
-
-    visit(card)
-    return found
+    return list(walk(card))
 
 
 def markdown_texts(card: dict[str, Any]) -> list[str]:
