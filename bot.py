@@ -4,24 +4,37 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from types import SimpleNamespace
 
 from aiohttp import web
 from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, CallerIdConstants
+from botframework.connector.auth import AuthenticationConstants
 
+from bots.authentication import CheckedBotFrameworkAuthentication
+from bots.connector_cache import ConnectorClientCache
+from bots.dedupe import InboundDedupe
 from bots.helpdesk_bot import UNEXPECTED_ERROR, HelpdeskBot
 from bots.messenger import TeamsMessenger
+from bots.retry import RetryPolicy
 from bots.scheduler import build_scheduler
+from bots.tenant_guard import TenantGuard
 from config import ConfigError, Settings, load_settings
+from dashboard import load_sso_settings, setup_dashboard
 from dialogs.context import Services
 from domain.people import PeopleDirectory
 from escalation import Helpdesk, Ladder, RoleDirectory
 from escalation.reminders import Reminders
+from champions import ChampionMatcher
+from graph import GraphClient, GraphNotFound, GraphRequestError
 from knowledge import Article, ArticleImportError, KnowledgeBase, load_knowledge_base
-from storage import Put, StorageError, TinyDBStore
+from sessions import FileCalendar, GraphCalendar, SessionPlanner
+from storage import PostgresStore, Put, StorageError, Store, TinyDBStore, VersionConflict
+from storage.database_url import display_url
+from visits import FileVisitCalendar, GraphVisitCalendar, VisitPlanner
 
 logger = logging.getLogger("helpdesk")
 
@@ -29,7 +42,10 @@ SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
 BOT = web.AppKey("bot", HelpdeskBot)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
+RETRY_POLICY = web.AppKey("retry_policy", RetryPolicy)
 OUTBOX_INTERVAL_SECONDS = 30
+# Replicas starting together race to add the starter articles, and each conflict means another replica added some first.
+SEED_ATTEMPTS = 3
 
 
 def build_app(settings: Settings) -> web.Application:
@@ -40,10 +56,19 @@ def build_app(settings: Settings) -> web.Application:
     # Storage, the knowledge base and the domain services open at start-up and close at shutdown.
     app.cleanup_ctx.append(_services_context)
 
-    # The Bot Framework adapter checks inbound tokens when app credentials are set.
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_adapter_config(settings)))
+    # The Bot Framework adapter checks inbound tokens when app credentials are set,
+    # and drops activities from other tenants when the tenant is set. It reuses
+    # connector clients across turns and closes them at shutdown.
+    authentication = ConnectorClientCache(CheckedBotFrameworkAuthentication(_adapter_config(settings)))
+    app.on_cleanup.append(lambda _app: authentication.close())
+    adapter = CloudAdapter(authentication)
     adapter.on_turn_error = _on_turn_error
+    if settings.app_tenant_id:
+        adapter.use(TenantGuard(settings.app_tenant_id))
     app[ADAPTER] = adapter
+
+    # How proactive sends back off when Teams throttles them; tests replace it before start-up.
+    app[RETRY_POLICY] = RetryPolicy()
 
     # Background delivery of the outbox, so notifications missed by a crash still go out.
     app.cleanup_ctx.append(_outbox_worker)
@@ -54,12 +79,17 @@ def build_app(settings: Settings) -> web.Application:
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/sessions/{session}/calendar.ics", _session_calendar)
+    app.router.add_get("/visits/{visit}/calendar.ics", _visit_calendar)
+
+    # The leaders' dashboard tab and its report API, behind Teams single sign-on.
+    setup_dashboard(app, SERVICES)
     return app
 
 
 async def open_services(settings: Settings) -> Services:
     """Open storage and build the domain services; the caller closes `services.store`."""
-    store = TinyDBStore(settings.data_dir)
+    store = _build_store(settings)
     await store.open()
     try:
         knowledge = await _load_knowledge(settings, store)
@@ -74,7 +104,43 @@ async def open_services(settings: Settings) -> Services:
         settings.suggestion_count,
     )
     ladder = Ladder(helpdesk, sorted(settings.roles.tsts))
-    return Services(settings, store, helpdesk, PeopleDirectory(store), RoleDirectory(settings.roles), knowledge, ladder)
+    # Sessions get Teams meetings through Microsoft Graph when it is configured, else calendar files.
+    graph = GraphClient(settings.graph) if settings.graph.enabled else None
+    calendar = GraphCalendar(graph) if graph else FileCalendar()
+    sessions = SessionPlanner(store, helpdesk, settings, calendar)
+    # Champion introductions look up teachers' user principal names, and visits go on calendars, through the same Graph client.
+    champions = ChampionMatcher(store, helpdesk, settings, principal_lookup=_principal_lookup(graph) if graph else None)
+    visits = VisitPlanner(store, helpdesk, settings, GraphVisitCalendar(graph) if graph else FileVisitCalendar())
+    return Services(
+        settings, store, helpdesk, PeopleDirectory(store), RoleDirectory(settings.roles), knowledge, ladder, sessions, champions, visits
+    )
+
+
+def _principal_lookup(graph: GraphClient):
+    """Return a function that finds a person's user principal name in Microsoft Graph, or None when Graph does not know them."""
+
+    async def lookup(person_id: str) -> str | None:
+        try:
+            user = await graph.get_user(person_id)
+        except (GraphNotFound, GraphRequestError):
+            return None
+        return user.get("userPrincipalName") or None
+
+    return lookup
+
+
+def _build_store(settings: Settings) -> Store:
+    """Return the PostgreSQL store when a database URL is set, else the TinyDB store on the data folder."""
+    if settings.database_url:
+        return PostgresStore(settings.database_url)
+    return TinyDBStore(settings.data_dir)
+
+
+def _storage_name(settings: Settings) -> str:
+    """Return where the data lives, without the database password."""
+    if settings.database_url:
+        return f"PostgreSQL at {display_url(settings.database_url)}"
+    return f"TinyDB in {settings.data_dir}"
 
 
 async def _services_context(app: web.Application):
@@ -82,22 +148,32 @@ async def _services_context(app: web.Application):
     services = await open_services(settings)
     try:
         app[SERVICES] = services
-        app[BOT] = HelpdeskBot(services, TeamsMessenger(app[ADAPTER], settings.app_id, services.store))
-        logger.info("helpdesk ready: %d articles, data in %s", len(services.knowledge.articles), settings.data_dir)
+        app[ADAPTER].use(InboundDedupe(services.store))
+        app[BOT] = HelpdeskBot(services, TeamsMessenger(app[ADAPTER], settings.app_id, services.store, app[RETRY_POLICY]))
+        logger.info("helpdesk ready: %d articles, storage: %s", len(services.knowledge.articles), _storage_name(settings))
         yield
     finally:
+        await services.sessions.close()
         await services.store.close()
 
 
 async def _load_knowledge(settings: Settings, store) -> KnowledgeBase:
     """Seed the stored knowledge base from the starter file once, then index what is stored."""
     seeded = load_knowledge_base(settings.knowledge_base_path)
-    stored = await store.find("articles")
-    known = {doc["id"] for doc in stored}
-    missing = [article for article in seeded.articles if article.id not in known]
-    if missing:
-        await store.apply([Put("articles", article.id, article.to_dict(), 0) for article in missing])
+    for attempt in range(1, SEED_ATTEMPTS + 1):
+        known = {doc["id"] for doc in await store.find("articles")}
+        missing = [article for article in seeded.articles if article.id not in known]
+        if not missing:
+            break
+        try:
+            await store.apply([Put("articles", article.id, article.to_dict(), 0) for article in missing])
+        except VersionConflict:
+            # Another bot process on the same database added some of them first; look again.
+            if attempt == SEED_ATTEMPTS:
+                raise
+            continue
         logger.info("added %d starter articles to the knowledge base", len(missing))
+        break
     docs = await store.find("articles")
     articles = [Article.from_dict({k: v for k, v in doc.items() if k != "_version"}) for doc in docs]
     return seeded.with_articles(articles)
@@ -129,7 +205,42 @@ async def _outbox_worker(app: web.Application):
 
 
 async def _messages(request: web.Request) -> web.Response:
-    return await request.app[ADAPTER].process(request, request.app[BOT])
+    if request.content_type != "application/json":
+        return web.json_response({"error": "the body must be a JSON activity (Content-Type: application/json)"}, status=415)
+    try:
+        return await request.app[ADAPTER].process(request, request.app[BOT])
+    except ValueError as error:
+        # Invalid JSON, or JSON that is not an activity (msrest's DeserializationError is a ValueError).
+        # Errors inside the turn never get here, because the adapter hands them to _on_turn_error.
+        logger.warning("rejected a malformed activity: %s", type(error).__name__)
+        return web.json_response({"error": "the body is not a valid Bot Framework activity"}, status=400)
+
+
+async def _visit_calendar(request: web.Request) -> web.Response:
+    """Serve a booked visit's .ics file to anyone holding its link; the link's key is the visit's secret calendar key."""
+    visits = request.app[SERVICES].visits
+    text = await visits.calendar_text(request.match_info["visit"], request.query.get("key", "")) if visits else None
+    if text is None:
+        raise web.HTTPNotFound(text="No such calendar file.")
+    return web.Response(
+        text=text,
+        content_type="text/calendar",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="visit-{request.match_info["visit"]}.ics"', "Cache-Control": "no-store"},
+    )
+
+
+async def _session_calendar(request: web.Request) -> web.Response:
+    """Serve a session's .ics file to anyone holding its link; the link's key is the session's secret calendar key."""
+    text = await request.app[SERVICES].sessions.calendar_text(request.match_info["session"], request.query.get("key", ""))
+    if text is None:
+        raise web.HTTPNotFound(text="No such calendar file.")
+    return web.Response(
+        text=text,
+        content_type="text/calendar",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="session-{request.match_info["session"]}.ics"', "Cache-Control": "no-store"},
+    )
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -156,12 +267,24 @@ async def _on_turn_error(context: TurnContext, error: Exception) -> None:
 
 
 def _adapter_config(settings: Settings) -> SimpleNamespace:
-    return SimpleNamespace(
+    config = SimpleNamespace(
         APP_ID=settings.app_id,
         APP_PASSWORD=settings.app_password,
         APP_TYPE=settings.app_type,
         APP_TENANTID=settings.app_tenant_id,
     )
+    if settings.openid_metadata_url:
+        # botbuilder 4.17.1 switches to its parameterized authentication when any of these is set,
+        # and then needs all of them, so the rest keep the public cloud's values.
+        config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
+        config.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = settings.openid_metadata_url
+        config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+        config.TO_CHANNEL_FROM_BOT_LOGIN_URL = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+        config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+        config.OAUTH_URL = AuthenticationConstants.OAUTH_URL
+        config.CALLER_ID = CallerIdConstants.public_azure_channel
+        config.VALIDATE_AUTHORITY = True
+    return config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
+        load_sso_settings(os.environ)
         if args.check_config:
             load_knowledge_base(settings.knowledge_base_path)
     except (ConfigError, ArticleImportError) as error:

@@ -48,7 +48,8 @@ def _request_number(value: Any) -> int | None:
         return None
     if isinstance(value, bool):
         raise InvalidInput("The card names an invalid request number.")
-    if isinstance(value, str) and value.strip().isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() rejects, and other scripts' digits.
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or not 0 < value < MAX_REQUEST_NUMBER:
         raise InvalidInput(f"The card names an invalid request number: {value!r}.")

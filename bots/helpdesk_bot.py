@@ -8,7 +8,7 @@ from typing import Any
 
 from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, ChannelAccount
 from botbuilder.schema.teams import MessagingExtensionQuery, MessagingExtensionResponse
 
 from bots.card_actions import CardAction, action_from_invoke, action_from_submit
@@ -16,6 +16,7 @@ from bots.message_extension import KnowledgeSearchExtension
 from bots.messenger import TeamsMessenger, as_message, contact_of
 from bots.notifier import Notifier
 from cards import attachment
+from dialogs.champions import CHAMPION_COMMANDS, MATCH_WORDS, ChampionsDialog, champion_verbs
 from dialogs.claims import ClaimsDialog
 from dialogs.context import Services
 from dialogs.feedback import FeedbackDialog
@@ -25,8 +26,11 @@ from dialogs.ladder import LadderDialog
 from dialogs.my_requests import MyRequestsDialog
 from dialogs.outcome import Outcome
 from dialogs.queue import QueueDialog
+from dialogs.report import ReportDialog
+from dialogs.sessions import SESSION_WORDS, SessionsDialog, session_verbs
 from dialogs.staff_view import staff_card, triage_digest
 from dialogs.triage import TriageDialog
+from dialogs.visits import VISIT_WORDS, VisitsDialog, visit_verbs
 from dialogs.welcome import WelcomeDialog
 from domain.actor import Actor, Role
 from domain.clock import utc_now
@@ -64,6 +68,7 @@ class HelpdeskBot(TeamsActivityHandler):
         self.my_requests = MyRequestsDialog(services)
         self.feedback = FeedbackDialog(services)
         self.queue = QueueDialog(services)
+        self.report = ReportDialog(services)
         triage = TriageDialog(services)
         claims = ClaimsDialog(services)
         ladder = LadderDialog(services)
@@ -92,10 +97,21 @@ class HelpdeskBot(TeamsActivityHandler):
             "link": ladder.link,
         }
         self.general_verbs.update(knowledge_verbs(services))
+        self.general_verbs.update(session_verbs(services))
+        self.general_verbs.update(champion_verbs(services))
+        self.general_verbs.update(visit_verbs(services))
+        self.champions = ChampionsDialog(services)
+        self.visits = VisitsDialog(services)
+        self.sessions = SessionsDialog(services)
         self.search_extension = KnowledgeSearchExtension(services)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        if not _well_formed(activity):
+            logger.warning("dropped %s activity %s: no conversation or sender id, or channel data that is not an object", activity.type, activity.id)
+            if activity.type == ActivityTypes.invoke:
+                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=400)))
+            return
         if self.messenger and activity.service_url:
             await self.messenger.remember_connector(activity)
         await super().on_turn(turn_context)
@@ -169,6 +185,10 @@ class HelpdeskBot(TeamsActivityHandler):
             await turn_context.send_activity(MessageFactory.attachment(attachment(await self.my_requests.card(actor))))
         elif text in NEW_REQUEST_WORDS:
             await turn_context.send_activity(MessageFactory.attachment(attachment(await self.intake.form(actor))))
+        elif ReportDialog.is_command(text):
+            await self._send_report(turn_context, actor, text)
+        elif text in CHAMPION_COMMANDS:
+            await turn_context.send_activity(MessageFactory.text(await self.champions.personal_command(actor, text)))
         else:
             question = _question_text(turn_context)
             await turn_context.send_activity(
@@ -177,19 +197,30 @@ class HelpdeskBot(TeamsActivityHandler):
             await turn_context.send_activity(MessageFactory.attachment(attachment(await self.intake.form(actor, question))))
 
     async def _channel_message(self, turn_context: TurnContext, actor: Actor, text: str) -> None:
-        """Answer a message that @mentions the bot in a channel: queue views, or a message to a request's teacher."""
+        """Reply to a message that @mentions the bot in a channel: queue views, the report, or a message to a request's teacher."""
         staff = actor.has(Role.TST) or actor.has(Role.TRIAGER) or actor.has(Role.LEADER)
-        if text in QUEUE_WORDS | MINE_WORDS and not staff:
+        if ReportDialog.is_command(text):
+            await self._send_report(turn_context, actor, text)
+        elif text in QUEUE_WORDS | MINE_WORDS and not staff:
             logger.info("queue view by %s rejected: not on the helpdesk team", actor.id)
             await turn_context.send_activity(MessageFactory.text("Queue views are for the helpdesk team (TSTs, triagers and leaders)."))
         elif text in QUEUE_WORDS:
             await turn_context.send_activity(MessageFactory.attachment(attachment(await self.queue.queue(_channel_id(turn_context.activity)))))
         elif text in MINE_WORDS:
             await turn_context.send_activity(MessageFactory.attachment(attachment(await self.queue.mine(actor))))
+        elif text in SESSION_WORDS:
+            await turn_context.send_activity(as_message(await self.sessions.channel_reply(actor)))
+        elif text in MATCH_WORDS | VISIT_WORDS and (post := await self._thread_post(turn_context.activity)):
+            dialog = self.champions if text in MATCH_WORDS else self.visits
+            await turn_context.send_activity(as_message(await dialog.thread_reply(actor, post["request"])))
         elif text and text not in HELP_WORDS and (post := await self._thread_post(turn_context.activity)):
             await self._message_from_thread(turn_context, actor, post["request"], _question_text(turn_context))
         else:
             await turn_context.send_activity(MessageFactory.text(WelcomeDialog.help_text(actor, True)))
+
+    async def _send_report(self, turn_context: TurnContext, actor: Actor, text: str) -> None:
+        reply = await self.report.reply(actor, text)
+        await turn_context.send_activity(as_message(reply))
 
     async def _thread_post(self, activity: Activity) -> dict[str, Any] | None:
         """Return the request post whose thread this channel message is in, or None."""
@@ -216,7 +247,11 @@ class HelpdeskBot(TeamsActivityHandler):
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         if turn_context.activity.name == "composeExtension/query":
             # As for card actions below, botbuilder 4.17.1's own path would serialise the response twice.
-            query = MessagingExtensionQuery.deserialize(turn_context.activity.value or {})
+            try:
+                query = MessagingExtensionQuery.deserialize(turn_context.activity.value or {})
+            except (ValueError, TypeError, AttributeError):  # msrest's DeserializationError is a ValueError
+                logger.info("malformed search query in invoke %s rejected", turn_context.activity.id)
+                return InvokeResponse(status=400)
             return InvokeResponse(status=200, body=await self.on_teams_messaging_extension_query(turn_context, query))
         if turn_context.activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
@@ -228,16 +263,16 @@ class HelpdeskBot(TeamsActivityHandler):
         except InvalidInput as error:
             return _invoke_message(str(error))
         outcome = await self._run(actor, action)
+        if outcome.refusal and not _is_personal(turn_context.activity):
+            # A refusal in a channel goes to the person who clicked only, and the shared card stays as it is.
+            return _invoke_message(outcome.refusal)
         for message in outcome.messages:
             await turn_context.send_activity(as_message(message))
         if outcome.card is None:
             return _invoke_message("Done.")
         # Returning the response object ourselves avoids botbuilder 4.17.1's default path,
         # which serialises it twice and fails with HTTP 500.
-        return InvokeResponse(
-            status=200,
-            body=AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=outcome.card),
-        )
+        return InvokeResponse(status=200, body=_CardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=outcome.card))
 
     async def on_teams_messaging_extension_query(self, turn_context: TurnContext, query: MessagingExtensionQuery) -> MessagingExtensionResponse:
         return await self.search_extension.query(query)
@@ -250,7 +285,8 @@ class HelpdeskBot(TeamsActivityHandler):
         for_request = self.request_verbs.get(action.verb)
         if general is None and for_request is None:
             logger.info("unknown card verb %r from %s", action.verb, actor.id)
-            return Outcome(messages=[f"I don't know the button '{action.verb}'. It may be from an old card; type help to start again."])
+            unknown = f"I don't know the button '{action.verb}'. It may be from an old card; type help to start again."
+            return Outcome(messages=[unknown], refusal=unknown)
         try:
             if general is not None:
                 return await general(actor, action)
@@ -267,20 +303,21 @@ class HelpdeskBot(TeamsActivityHandler):
             return await self._refusal(actor, action, str(error))
         except StorageError:
             logger.exception("storage failed during %s on request %s by %s", action.verb, action.request, actor.id)
-            return Outcome(messages=[UNEXPECTED_ERROR])
+            return Outcome(messages=[UNEXPECTED_ERROR], refusal=UNEXPECTED_ERROR)
 
     async def _refusal(self, actor: Actor, action: CardAction, message: str) -> Outcome:
-        """Show the refusal on an up-to-date staff card, or as a message for teacher cards."""
+        """Return a refusal: the message, plus an up-to-date staff card for clients that update the card on submit."""
+        refused = Outcome(messages=[message], refusal=message)
         place = STAFF_PLACES.get(action.verb)
         if action.data.get("source") == "digest":
-            return Outcome(card=await triage_digest(self.services, utc_now()), messages=[message])
-        if place and action.request is not None:
+            refused.card = await triage_digest(self.services, utc_now())
+        elif place and action.request is not None:
             try:
                 request = await self.services.helpdesk.get(action.request)
             except HelpdeskError:
-                return Outcome(messages=[message])
-            return Outcome(card=await staff_card(self.services, request, place, notice=message), messages=[message])
-        return Outcome(messages=[message])
+                return refused
+            refused.card = await staff_card(self.services, request, place)
+        return refused
 
     async def _reply_to_submit(self, turn_context: TurnContext, outcome: Outcome) -> None:
         """Reply to an Action.Submit: update the clicked card when possible, then send the messages."""
@@ -317,6 +354,15 @@ class HelpdeskBot(TeamsActivityHandler):
         return action.request
 
 
+def _well_formed(activity: Activity) -> bool:
+    """Return True when the activity has what every Teams activity has: a conversation, a sender and object channel data."""
+    return (
+        activity.conversation is not None and bool(activity.conversation.id)
+        and activity.from_property is not None and bool(activity.from_property.id)
+        and (activity.channel_data is None or isinstance(activity.channel_data, dict))
+    )
+
+
 def _is_personal(activity: Activity) -> bool:
     conversation = activity.conversation
     return conversation is None or conversation.conversation_type in (None, "personal")
@@ -339,6 +385,8 @@ def strip_bot_mention(activity: Activity) -> str:
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient else None
     for entity in activity.entities or []:
+        if entity is None:  # JSON null in the entities list deserialises to None
+            continue
         raw = entity if isinstance(entity, dict) else {**(entity.additional_properties or {}), "type": entity.type}
         mentioned = raw.get("mentioned") if isinstance(raw.get("mentioned"), dict) else {}
         mention_text = raw.get("text")
@@ -356,6 +404,30 @@ class _MessageInvokeResponse(AdaptiveCardInvokeResponse):
     """An invoke response whose value is text, which the SDK's model (value typed as object) cannot serialise."""
 
     _attribute_map = {**AdaptiveCardInvokeResponse._attribute_map, "value": {"key": "value", "type": "str"}}
+
+
+class _CardInvokeResponse(AdaptiveCardInvokeResponse):
+    """An invoke response with a card, which the SDK serialises and copies without walking the card.
+
+    msrest serialises a value typed as object by visiting every node of the
+    card, and the SDK deep-copies every activity it sends; both took longer
+    than the rest of an intake turn. Here the card travels as an additional
+    property, which msrest copies as it is, and a deep copy returns the same
+    object, because nothing changes a card once it is returned.
+    """
+
+    _attribute_map = {
+        "status_code": AdaptiveCardInvokeResponse._attribute_map["status_code"],
+        "type": AdaptiveCardInvokeResponse._attribute_map["type"],
+        "additional_properties": {"key": "", "type": "{object}"},
+    }
+
+    def __init__(self, *, status_code: int, type: str, value: dict[str, Any]):
+        super().__init__(status_code=status_code, type=type, value=value)
+        self.additional_properties = {"value": value}
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "_CardInvokeResponse":
+        return self
 
 
 def _invoke_message(text: str) -> InvokeResponse:

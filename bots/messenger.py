@@ -1,6 +1,7 @@
 """Sends messages the bot starts itself: channel posts, card updates and personal messages."""
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from botbuilder.core import BotAdapter, MessageFactory, TurnContext
@@ -12,8 +13,10 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
+from bots.retry import RetryPolicy, http_status
 from cards import attachment
 from config.settings import ChannelSettings
+from domain.people import PeopleDirectory
 from storage import Put, Store
 
 logger = logging.getLogger(__name__)
@@ -22,11 +25,15 @@ TEAMS_CHANNEL_ID = "msteams"
 
 
 class DeliveryError(Exception):
-    """A message could not be delivered; `permanent` means retrying will not help."""
+    """A message could not be delivered; `permanent` means retrying will not help.
 
-    def __init__(self, message: str, permanent: bool = False):
+    `status` is the Bot Connector's HTTP status, or None when there was no response.
+    """
+
+    def __init__(self, message: str, permanent: bool = False, status: int | None = None):
         super().__init__(message)
         self.permanent = permanent
+        self.status = status
 
 
 class TeamsMessenger:
@@ -34,13 +41,18 @@ class TeamsMessenger:
 
     The connector's service URL and the bot's account come from the latest
     activity Teams sent (`remember_connector`), because the bot never assumes
-    a fixed service URL.
+    a fixed service URL. Each call is retried by `retry` when Teams throttles
+    it or a gateway fails (see bots/retry.py).
+    NOTE: HelpdeskBot also flushes the outbox at the end of each turn, so a
+    throttled send can delay that turn's HTTP response by up to the policy's
+    `max_total_seconds`, longer than Teams waits for an invoke response.
     """
 
-    def __init__(self, adapter: BotAdapter, app_id: str, store: Store):
+    def __init__(self, adapter: BotAdapter, app_id: str, store: Store, retry: RetryPolicy | None = None):
         self.adapter = adapter
         self.app_id = app_id
         self.store = store
+        self.retry = retry or RetryPolicy()
 
     async def remember_connector(self, activity: Activity) -> None:
         """Store the service URL, bot account and tenant of an incoming activity when they changed."""
@@ -73,8 +85,11 @@ class TeamsMessenger:
             posted["activity_id"] = context.activity.id
 
         try:
-            await self.adapter.create_conversation(
-                self.app_id, capture, parameters, TEAMS_CHANNEL_ID, connector["service_url"], None
+            await self.retry.call(
+                lambda: self.adapter.create_conversation(
+                    self.app_id, capture, parameters, TEAMS_CHANNEL_ID, connector["service_url"], None
+                ),
+                f"posting to channel {channel.key}",
             )
         except Exception as error:
             raise _delivery_error(error, f"posting to channel {channel.key}") from error
@@ -101,7 +116,7 @@ class TeamsMessenger:
             await context.update_activity(activity)
 
         try:
-            await self.adapter.continue_conversation(reference, update, self.app_id)
+            await self.retry.call(lambda: self._continue(reference, update), f"updating post {post['activity_id']}")
         except Exception as error:
             raise _delivery_error(error, f"updating post {post['activity_id']}") from error
 
@@ -113,21 +128,51 @@ class TeamsMessenger:
             await context.send_activity(as_message(message))
 
         try:
-            await self.adapter.continue_conversation(reference, send, self.app_id)
+            await self.retry.call(lambda: self._continue(reference, send), f"replying under post {post['activity_id']}")
         except Exception as error:
             raise _delivery_error(error, f"replying under post {post['activity_id']}") from error
 
     async def send_to_person(self, contact: dict[str, Any], message: str | dict[str, Any]) -> None:
-        """Send a text or an Adaptive Card to a person's personal chat with the bot."""
+        """Send a text or an Adaptive Card to a person's personal chat with the bot.
+
+        HTTP 403 means Teams will not deliver to this person (the bot was
+        removed or blocked), so the person is marked unreachable and the
+        error is permanent.
+        """
         reference = ConversationReference().deserialize(contact)
 
         async def send(context: TurnContext) -> None:
             await context.send_activity(as_message(message))
 
         try:
-            await self.adapter.continue_conversation(reference, send, self.app_id)
+            await self.retry.call(lambda: self._continue(reference, send), "sending a personal message")
         except Exception as error:
-            raise _delivery_error(error, "sending a personal message") from error
+            delivery_error = _delivery_error(error, "sending a personal message")
+            if delivery_error.status == 403:
+                person_id = _person_of(contact)
+                logger.warning("person %s is unreachable: Teams returned HTTP 403 to a personal message", person_id)
+                await PeopleDirectory(self.store).mark_unreachable(person_id, "Teams returned HTTP 403 to a personal message")
+            raise delivery_error from error
+
+    async def _continue(self, reference: ConversationReference, action: Callable[[TurnContext], Awaitable[None]]) -> None:
+        """Run `action` in the conversation and raise what it raised.
+
+        The adapter runs `action` through its middleware and hands any error
+        to `on_turn_error` instead of raising it (botbuilder 4.17.1,
+        `BotAdapter.run_pipeline`), so without this a failed send would look
+        delivered.
+        """
+        failures: list[Exception] = []
+
+        async def run(context: TurnContext) -> None:
+            try:
+                await action(context)
+            except Exception as error:  # re-raised below, outside the adapter's pipeline
+                failures.append(error)
+
+        await self.adapter.continue_conversation(reference, run, self.app_id)
+        if failures:
+            raise failures[0]
 
     async def _connector(self) -> dict[str, Any]:
         connector = await self.store.get("meta", "connector")
@@ -158,7 +203,14 @@ def as_message(message: str | dict[str, Any]) -> Activity:
 
 
 def _delivery_error(error: Exception, doing: str) -> DeliveryError:
-    status = getattr(getattr(error, "response", None), "status_code", None)
-    permanent = status in (401, 403, 404)
-    return DeliveryError(f"{doing} failed ({type(error).__name__}, HTTP {status}): {error}", permanent=permanent)
+    """Describe a failed connector call; a client error other than a timeout or throttling is permanent."""
+    status = http_status(error)
+    permanent = status is not None and 400 <= status < 500 and status not in (408, 412, 429)
+    return DeliveryError(f"{doing} failed ({type(error).__name__}, HTTP {status}): {error}", permanent=permanent, status=status)
+
+
+def _person_of(contact: dict[str, Any]) -> str:
+    """Return the people-directory id of a contact's user: the Entra ID object id, else the Teams user id."""
+    user = contact.get("user") if isinstance(contact.get("user"), dict) else {}
+    return user.get("aadObjectId") or user.get("id") or "unknown"
 

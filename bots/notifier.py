@@ -10,7 +10,9 @@ puts it back for a later try after a temporary failure.
 import logging
 from typing import Any
 
+from bots.ladder_messages import LADDER_KINDS, deliver_ladder_message
 from bots.messenger import DeliveryError, TeamsMessenger
+from bots.session_messages import SESSION_KINDS, deliver_session_message
 from cards import conversation_card, notice_card, teacher_update_card
 from dialogs.context import Services
 from dialogs.knowledge_actions import review_card
@@ -56,6 +58,12 @@ class Notifier:
         kind = entry["kind"]
         if kind == "digest":
             await self._digest()
+            return
+        if kind in SESSION_KINDS:
+            await deliver_session_message(self.services, self.messenger, entry, self._contact)
+            return
+        if kind in LADDER_KINDS:
+            await deliver_ladder_message(self.services, self.messenger, entry, self._contact)
             return
         request = await self.services.helpdesk.get(entry["request"])
         if kind == "triage_post":
@@ -178,6 +186,8 @@ class Notifier:
         person = await self.services.people.get(person_id)
         if not person or not person.get("contact"):
             raise DeliveryError(f"person {person_id} has no personal chat with the bot", permanent=True)
+        if person.get("unreachable"):
+            raise DeliveryError(f"person {person_id} is unreachable: {person['unreachable']}", permanent=True)
         return person["contact"]
 
     async def _take(self, key: str, entry: dict[str, Any]) -> dict[str, Any] | None:

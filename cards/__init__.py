@@ -16,6 +16,13 @@ from cards.builders import (
     with_fallbacks,
 )
 from cards.knowledge_cards import article_draft_card, article_preview, article_result_card, plain_text
+from cards.session_cards import (
+    session_follow_up_card,
+    session_invitation_card,
+    session_manage_card,
+    session_plan_card,
+    sessions_overview_card,
+)
 from cards.templates import TemplateError, render, template_names
 
 __all__ = [
@@ -34,6 +41,11 @@ __all__ = [
     "queue_card",
     "render",
     "request_card",
+    "session_follow_up_card",
+    "session_invitation_card",
+    "session_manage_card",
+    "session_plan_card",
+    "sessions_overview_card",
     "suggestions_card",
     "teacher_update_card",
     "template_names",

@@ -50,27 +50,26 @@ def attachment(card: dict[str, Any]) -> Attachment:
 
 
 def with_fallbacks(card: dict[str, Any]) -> dict[str, Any]:
-    """Give each Action.Execute an Action.Submit fallback with the same title and data."""
+    """Return a copy of the card in which each Action.Execute has an Action.Submit fallback with the same title and data."""
 
-    def visit(node: Any) -> None:
+    def visit(node: Any) -> Any:
+        # Copies every dict and list on the way, as copy.deepcopy would, in one pass.
         if isinstance(node, dict):
-            if node.get("type") == "Action.Execute" and "fallback" not in node:
-                data = dict(node.get("data") or {})
-                data.setdefault("verb", node.get("verb"))
-                node["fallback"] = {"type": "Action.Submit", "title": node.get("title", ""), "data": data}
-                if "style" in node:
-                    node["fallback"]["style"] = node["style"]
-                if "associatedInputs" in node:
-                    node["fallback"]["associatedInputs"] = node["associatedInputs"]
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for item in node:
-                visit(item)
+            copied = {key: visit(value) for key, value in node.items()}
+            if copied.get("type") == "Action.Execute" and "fallback" not in copied:
+                data = dict(copied.get("data") or {})
+                data.setdefault("verb", copied.get("verb"))
+                copied["fallback"] = {"type": "Action.Submit", "title": copied.get("title", ""), "data": data}
+                if "style" in copied:
+                    copied["fallback"]["style"] = copied["style"]
+                if "associatedInputs" in copied:
+                    copied["fallback"]["associatedInputs"] = copied["associatedInputs"]
+            return copied
+        if isinstance(node, list):
+            return [visit(item) for item in node]
+        return node
 
-    card = copy.deepcopy(card)
-    visit(card)
-    return card
+    return visit(card)
 
 
 def welcome_card(first_name: str, district: str) -> dict[str, Any]:

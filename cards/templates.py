@@ -14,7 +14,6 @@ data inside a repeated element. Values are inserted as JSON values, never
 re-parsed, so text from users cannot change a card's structure.
 """
 
-import copy
 import functools
 import json
 import re
@@ -39,8 +38,8 @@ def _load(name: str) -> Any:
 
 def render(name: str, data: dict[str, Any]) -> dict[str, Any]:
     """Return the card template `name` (a file in cards/) with `data` bound into it."""
-    template = copy.deepcopy(_load(name))
-    return _bind(template, data, data)
+    # Binding builds new dicts and lists and never changes the cached template, so it needs no copy.
+    return _bind(_load(name), data, data)
 
 
 def template_names() -> list[str]:
@@ -71,7 +70,7 @@ def _bind(node: Any, scope: Any, root: dict[str, Any]) -> Any:
                 items = _bind_string(item["$data"], scope, root)
                 body = {key: value for key, value in item.items() if key != "$data"}
                 for entry in items or []:
-                    bound = _bind(copy.deepcopy(body), entry, root)
+                    bound = _bind(body, entry, root)
                     if bound is not _DROP:
                         result.append(bound)
                 continue

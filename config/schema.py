@@ -31,6 +31,7 @@ SETTINGS_SCHEMA = {
             },
         },
         "data_dir": {"type": "string", "minLength": 1},
+        "database_url": {"type": "string", "minLength": 1},
         "catalogue": {"type": "string", "minLength": 1},
         "schools": {"type": "string", "minLength": 1},
         "knowledge_base": {"type": "string", "minLength": 1},
@@ -90,6 +91,53 @@ SETTINGS_SCHEMA = {
                 "unclaimed_school_hours": {"type": "integer", "minimum": 1, "maximum": 200},
                 "waiting_on_teacher_days": {"type": "integer", "minimum": 1, "maximum": 60},
                 "check_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+            },
+        },
+        "retention": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "closed_request_years": {"type": "integer", "minimum": 1, "maximum": 100},
+            },
+        },
+        "graph": {
+            "type": "object",
+            "description": "Microsoft Graph; HELPDESK_GRAPH_BASE_URL and HELPDESK_GRAPH_AUTHORITY override the addresses.",
+            "additionalProperties": False,
+            "properties": {
+                "base_url": {"type": "string", "minLength": 1},
+                "authority": {"type": "string", "minLength": 1},
+                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 60},
+                "max_attempts": {"type": "integer", "minimum": 1, "maximum": 10},
+                "max_wait_seconds": {"type": "number", "minimum": 0, "maximum": 60},
+            },
+        },
+        "sessions": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "duration_minutes": {"type": "integer", "minimum": 15, "maximum": 180},
+                "min_group_size": {"type": "integer", "minimum": 2, "maximum": 50},
+                "max_group_size": {"type": "integer", "minimum": 2, "maximum": 50},
+                "level_specific_categories": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            },
+        },
+        "champions": {
+            "type": "object",
+            "description": "Technology Champion matches (support level 3).",
+            "additionalProperties": False,
+            "properties": {
+                "offer_hours": {"type": "integer", "minimum": 1, "maximum": 336},
+                "matches_shown": {"type": "integer", "minimum": 1, "maximum": 10},
+            },
+        },
+        "visits": {
+            "type": "object",
+            "description": "Site visits and in-class support (support levels 4 and 5).",
+            "additionalProperties": False,
+            "properties": {
+                "duration_minutes": {"type": "integer", "minimum": 15, "maximum": 480},
+                "reminder_time": {"type": "string", "pattern": _CLOCK_PATTERN},
             },
         },
         "limits": {

@@ -18,6 +18,7 @@ from domain.catalogue import Catalogue, Category
 from domain.clock import load_zone
 from domain.school_calendar import SchoolCalendar
 from domain.schools import School, SchoolDirectory
+from storage.database_url import check_database_url
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,59 @@ class SlaSettings:
 
 
 @dataclass(frozen=True)
+class GraphSettings:
+    """How the bot reaches Microsoft Graph with client credentials.
+
+    Graph is used only when `base_url` is set. Neither address has a
+    default, so a development machine or a test never calls Microsoft by
+    accident; a district sets both (see the README).
+    """
+
+    base_url: str = ""
+    authority: str = ""
+    tenant_id: str = ""
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    # A PEM file of extra trusted certificates, for a TLS-inspecting proxy or a test fake.
+    ca_bundle: str = ""
+    timeout_seconds: float = 8.0
+    max_attempts: int = 3
+    # The most time one call may spend waiting before retries, so a card click still gets its reply in time.
+    max_wait_seconds: float = 8.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.base_url)
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Small-group sessions (level 2): group sizes, length, and the categories grouped by school level."""
+
+    duration_minutes: int = 45
+    min_group_size: int = 2
+    max_group_size: int = 12
+    # Categories whose sessions differ between elementary, middle and secondary teachers.
+    level_specific_categories: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ChampionSettings:
+    """Technology Champion matches (level 3): how long a champion has to answer an offer, and how many matches a TST sees."""
+
+    offer_hours: int = 48
+    matches_shown: int = 5
+
+
+@dataclass(frozen=True)
+class VisitSettings:
+    """Site visits and in-class support (levels 4 and 5): default length and the local time of the day-before reminder."""
+
+    duration_minutes: int = 60
+    reminder_time: time = time(12, 0)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the bot needs to start, already validated."""
 
@@ -87,6 +141,18 @@ class Settings:
     app_tenant_id: str = ""
     app_type: str = "MultiTenant"
     help_url: str = ""
+    # The PostgreSQL database that replicas share, or empty for the TinyDB data folder. The URL may contain a password, so repr hides it.
+    database_url: str = field(default="", repr=False)
+    # Where inbound Bot Framework tokens' signing keys are published; empty means the public cloud's.
+    openid_metadata_url: str = ""
+    # Closed requests older than this many years are deleted daily; None keeps them.
+    closed_request_years: int | None = None
+    graph: GraphSettings = field(default_factory=GraphSettings)
+    sessions: SessionSettings = field(default_factory=SessionSettings)
+    champions: ChampionSettings = field(default_factory=ChampionSettings)
+    visits: VisitSettings = field(default_factory=VisitSettings)
+    # The bot's public https:// address, for links the bot serves such as session calendar files; empty turns them off.
+    public_url: str = ""
 
     def tst_channel(self, key: str) -> ChannelSettings | None:
         """Return the TST channel with this key, or None."""
@@ -105,6 +171,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | o
     base = path.parent
 
     data_dir = Path(environ.get("HELPDESK_DATA_DIR") or base / raw.get("data_dir", "../data")).resolve()
+    database_url = _database_url(environ.get("HELPDESK_DATABASE_URL") or raw.get("database_url", ""), path)
     catalogue = _load_catalogue(_existing_file(base / raw["catalogue"], "catalogue"))
     schools = _load_schools(_existing_file(base / raw["schools"], "schools"))
     knowledge_base = _existing_file(base / raw["knowledge_base"], "knowledge_base")
@@ -146,6 +213,10 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | o
         raise ConfigError("MicrosoftAppPassword is missing: it is required when MicrosoftAppId is set")
     if app_type == "SingleTenant" and not app_tenant_id:
         raise ConfigError("MicrosoftAppTenantId is missing: it is required when MicrosoftAppType is SingleTenant")
+    openid_metadata_url = _openid_metadata_url(environ.get("HELPDESK_OPENID_METADATA_URL", ""), production)
+    graph = _graph(raw.get("graph", {}), environ, path)
+    sessions = _sessions(raw.get("sessions", {}), catalogue, path)
+    public_url = _public_url(environ.get("HELPDESK_PUBLIC_URL", ""))
 
     return Settings(
         config_path=path,
@@ -153,6 +224,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | o
         help_url=_help_url(raw["district"].get("help_url", "")),
         timezone=timezone,
         data_dir=data_dir,
+        database_url=database_url,
         knowledge_base_path=knowledge_base,
         catalogue=catalogue,
         schools=schools,
@@ -175,6 +247,13 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | o
         app_password=app_password,
         app_tenant_id=app_tenant_id,
         app_type=app_type,
+        openid_metadata_url=openid_metadata_url,
+        closed_request_years=raw.get("retention", {}).get("closed_request_years"),
+        graph=graph,
+        sessions=sessions,
+        champions=ChampionSettings(**raw.get("champions", {})),
+        visits=_visits(raw.get("visits", {})),
+        public_url=public_url,
     )
 
 
@@ -273,6 +352,111 @@ def _help_url(url: str) -> str:
     parts = urlsplit(url)
     if url and (parts.scheme not in ("http", "https") or not parts.hostname or any(character.isspace() for character in url)):
         raise ConfigError(f"district.help_url is '{url}'; use an http:// or https:// address of the district's help page, or leave it out")
+    return url
+
+
+def _openid_metadata_url(url: str, production: bool) -> str:
+    """Check HELPDESK_OPENID_METADATA_URL, which tests and private clouds set to their own OpenID configuration."""
+    parts = urlsplit(url)
+    if url and (parts.scheme not in ("http", "https") or not parts.hostname):
+        raise ConfigError(f"HELPDESK_OPENID_METADATA_URL is '{url}'; use the http:// or https:// address of an OpenID configuration, or leave it unset")
+    if production and parts.scheme == "http":
+        raise ConfigError(f"HELPDESK_OPENID_METADATA_URL is '{url}'; production mode (HELPDESK_PRODUCTION=1) needs an https:// address")
+    return url
+
+
+def _graph(raw: dict[str, Any], environ: Mapping[str, str], path: Path) -> GraphSettings:
+    """Read the Graph settings: addresses from the config file or HELPDESK_GRAPH_*, credentials from the environment.
+
+    The credentials default to the bot's own app registration (MicrosoftAppId,
+    MicrosoftAppPassword, MicrosoftAppTenantId); HELPDESK_GRAPH_CLIENT_ID,
+    HELPDESK_GRAPH_CLIENT_SECRET and HELPDESK_GRAPH_TENANT_ID select another one.
+    """
+    base_url = environ.get("HELPDESK_GRAPH_BASE_URL") or raw.get("base_url", "")
+    authority = environ.get("HELPDESK_GRAPH_AUTHORITY") or raw.get("authority", "")
+    ca_bundle = environ.get("HELPDESK_GRAPH_CA_BUNDLE", "")
+    client_id = environ.get("HELPDESK_GRAPH_CLIENT_ID") or environ.get("MicrosoftAppId", "")
+    client_secret = environ.get("HELPDESK_GRAPH_CLIENT_SECRET") or environ.get("MicrosoftAppPassword", "")
+    tenant_id = environ.get("HELPDESK_GRAPH_TENANT_ID") or environ.get("MicrosoftAppTenantId", "")
+    limits = {name: raw[name] for name in ("timeout_seconds", "max_attempts", "max_wait_seconds") if name in raw}
+    if not base_url:
+        if authority:
+            raise ConfigError(f"HELPDESK_GRAPH_AUTHORITY is set but HELPDESK_GRAPH_BASE_URL (graph.base_url in {path}) is not; set both to use Microsoft Graph")
+        return GraphSettings(**limits)
+    _check_https(base_url, "HELPDESK_GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0")
+    if not authority:
+        raise ConfigError("HELPDESK_GRAPH_AUTHORITY is missing: Microsoft Graph needs the sign-in authority, e.g. https://login.microsoftonline.com/<tenant id>")
+    _check_https(authority, "HELPDESK_GRAPH_AUTHORITY", "https://login.microsoftonline.com/<tenant id>")
+    credentials = (
+        ("MicrosoftAppId (or HELPDESK_GRAPH_CLIENT_ID)", client_id),
+        ("MicrosoftAppPassword (or HELPDESK_GRAPH_CLIENT_SECRET)", client_secret),
+        ("MicrosoftAppTenantId (or HELPDESK_GRAPH_TENANT_ID)", tenant_id),
+    )
+    missing = [variable for variable, value in credentials if not value]
+    if missing:
+        raise ConfigError(f"{missing[0]} is missing: Microsoft Graph needs the app's client id, client secret and tenant id")
+    first_segment = urlsplit(authority).path.strip("/").split("/")[0]
+    if first_segment.lower() != tenant_id.lower():
+        raise ConfigError(
+            f"HELPDESK_GRAPH_AUTHORITY is '{authority}'; client credentials need the tenant's own authority, "
+            f"ending in /{tenant_id} (the tenant id), not /common or /organizations"
+        )
+    if ca_bundle and not Path(ca_bundle).is_file():
+        raise ConfigError(f"HELPDESK_GRAPH_CA_BUNDLE: the file {ca_bundle} was not found")
+    return GraphSettings(
+        base_url=base_url.rstrip("/"),
+        authority=authority.rstrip("/"),
+        tenant_id=tenant_id,
+        client_id=client_id,
+        client_secret=client_secret,
+        ca_bundle=ca_bundle,
+        **limits,
+    )
+
+
+def _check_https(url: str, setting: str, example: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or any(character.isspace() for character in url):
+        raise ConfigError(f"{setting} is '{url}'; use an https:// address such as {example}")
+
+
+def _visits(raw: dict[str, Any]) -> VisitSettings:
+    values: dict[str, Any] = {name: raw[name] for name in ("duration_minutes",) if name in raw}
+    if "reminder_time" in raw:
+        values["reminder_time"] = _clock(raw["reminder_time"])
+    return VisitSettings(**values)
+
+
+def _sessions(raw: dict[str, Any], catalogue: Catalogue, path: Path) -> SessionSettings:
+    categories = raw.get("level_specific_categories", [])
+    for category_id in categories:
+        if catalogue.get(category_id) is None:
+            raise ConfigError(f"sessions.level_specific_categories in {path}: '{category_id}' is not a category id in the catalogue")
+    settings = SessionSettings(
+        **{name: raw[name] for name in ("duration_minutes", "min_group_size", "max_group_size") if name in raw},
+        level_specific_categories=frozenset(categories),
+    )
+    if settings.max_group_size < settings.min_group_size:
+        raise ConfigError(f"sessions in {path}: max_group_size ({settings.max_group_size}) is below min_group_size ({settings.min_group_size})")
+    return settings
+
+
+def _public_url(url: str) -> str:
+    parts = urlsplit(url)
+    local = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+    if url and not (local or (parts.scheme == "https" and parts.hostname)) or any(character.isspace() for character in url):
+        raise ConfigError(f"HELPDESK_PUBLIC_URL is '{url}'; use the bot's https:// address (http:// only for 127.0.0.1 or localhost), or leave it unset")
+    return url.rstrip("/")
+
+
+def _database_url(url: str, path: Path) -> str:
+    """Check the PostgreSQL URL from HELPDESK_DATABASE_URL or database_url. The error never shows the password."""
+    if not url:
+        return ""
+    try:
+        check_database_url(url)
+    except ValueError as error:
+        raise ConfigError(f"HELPDESK_DATABASE_URL (or database_url in {path}) is invalid: {error}") from None
     return url
 
 

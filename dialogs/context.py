@@ -4,13 +4,16 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from champions import ChampionMatcher
 from config.settings import Settings
 from domain.people import PeopleDirectory
 from escalation.helpdesk import Helpdesk
 from escalation.ladder import Ladder
 from escalation.roles import RoleDirectory
 from knowledge import Article, ArticleError, KnowledgeBase
+from sessions import SessionPlanner
 from storage import VERSION_FIELD, Store
+from visits import VisitPlanner
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +27,11 @@ class Services:
     roles: RoleDirectory
     knowledge: KnowledgeBase
     ladder: Ladder
+    # Small-group sessions; None only in set-ups that build Services without them.
+    sessions: SessionPlanner | None = None
+    # Technology Champion matches (level 3) and site visits (levels 4 and 5); None in set-ups that build Services without them.
+    champions: ChampionMatcher | None = None
+    visits: VisitPlanner | None = None
     _knowledge_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False, compare=False)
 
     def article(self, article_id: str | None):

@@ -19,7 +19,9 @@ CHANNEL_HELP = (
     "Triagers route them with **Route to a TST** or answer them with **Answer with an article**; "
     "TSTs use **Claim**, then add notes, message the teacher, change the level, resolve or unclaim on the same card, "
     "and can turn a resolution into a draft article that the triager publishes. "
-    "Mention me with **queue** for this channel's open work or **mine** for your own. "
+    "Mention me with **queue** for this channel's open work or **mine** for your own, "
+    "and with **report** for teacher touches and request figures. "
+    "TSTs mention me with **sessions** to group level-2 requests into small-group Teams sessions. "
     "Mention me with **help** to see this again."
 )
 
@@ -39,4 +41,6 @@ class WelcomeDialog:
         text = PERSONAL_HELP
         if actor.has(Role.TRIAGER) or actor.has(Role.TST):
             text += "\n\nYou are also on the helpdesk team: request cards arrive in your team's channels."
+        if actor.has(Role.TRIAGER) or actor.has(Role.TST) or actor.has(Role.LEADER):
+            text += "\n\nType **report** for teacher touches and request figures."
         return text

@@ -40,7 +40,8 @@ def parse_intake(data: Mapping[str, Any], catalogue: Catalogue, schools: SchoolD
         if not isinstance(value, str):
             problems[name] = "must be text"
             return ""
-        value = value.strip()
+        # NUL characters are dropped: they carry no meaning here and PostgreSQL's JSONB cannot store them.
+        value = value.replace("\x00", "").strip()
         if len(value) > max_chars:
             problems[name] = f"is {len(value):,} characters long; the limit is {max_chars:,}"
         return value

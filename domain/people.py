@@ -22,8 +22,11 @@ class PeopleDirectory:
         return await self.store.get("people", person_id)
 
     async def remember(self, person_id: str, name: str, contact: dict[str, Any] | None = None) -> None:
-        """Record the person's name and, when given, their personal-chat contact; writes only on change."""
-        await self._update(person_id, lambda doc: _merge(doc, {"name": name, **({"contact": contact} if contact else {})}))
+        """Record the person's name and, when given, their personal-chat contact; writes only on change.
+
+        Passing a contact clears the `unreachable` mark, because the person just wrote to the bot again.
+        """
+        await self._update(person_id, lambda doc: _merge(doc, {"name": name, **({"contact": contact, "unreachable": None} if contact else {})}))
 
     async def claim_welcome(self, person_id: str, name: str) -> bool:
         """Mark the person as greeted; return True only for the first call, so the welcome is sent once."""

@@ -8,17 +8,18 @@ re-reads and meets the rule again (for a claim, "already claimed").
 """
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 from domain.actor import Actor, Role
 from domain.catalogue import Catalogue
-from domain.clock import to_iso, utc_now
+from domain.clock import from_iso, to_iso, utc_now
 from domain.errors import AlreadyClaimed, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from domain.intake import IntakeForm
 from domain.request import Event, Level, Request, Status, Touch
-from storage import Put, Store, VersionConflict
+from storage import Op, Put, Store, VersionConflict
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ TRACKED_FIELDS = (
 )
 NOTE_MAX_CHARS = 4000
 MAX_ATTEMPTS = 8
+# A note or message that repeats the request's last event within this time is a double click or a replay.
+REPEAT_WINDOW = timedelta(minutes=10)
 
 # The queue that serves each support level; TSTs see every queue in their channel.
 QUEUES = {
@@ -211,6 +214,8 @@ class Helpdesk:
 
         def change(request: Request) -> None:
             self._require_status(request, Status.AWAITING_TRIAGE, Status.ROUTED)
+            if request.state is Status.ROUTED and request.level == level and request.channel == channel:
+                raise InvalidTransition(f"{request.reference} is already routed to {channel} at {Level(level).label.lower()}.")
             request.status = Status.ROUTED.value
             request.level = level
             request.channel = channel
@@ -299,7 +304,9 @@ class Helpdesk:
             self._require_status(request, Status.CLAIMED, Status.IN_PROGRESS, Status.WAITING_ON_TEACHER)
             request.status = Status.IN_PROGRESS.value
 
-        return await self._transition(number, actor, "note", change, note=note, notify=[Notification("refresh_cards", "staff")])
+        return await self._transition(
+            number, actor, "note", change, note=note, notify=[Notification("refresh_cards", "staff")], collapse_repeat=True
+        )
 
     async def resolve(self, actor: Actor, number: int, resolution_note: str) -> Request:
         """Mark the request resolved with a required note, count the teacher touch and ask for a rating."""
@@ -355,31 +362,59 @@ class Helpdesk:
         note: str = "",
         touch: bool = False,
         notify: Sequence[Notification] = (),
+        collapse_repeat: bool = False,
     ) -> Request:
-        step = Step(number, event_type, change, note, touch, tuple(notify))
+        step = Step(number, event_type, change, note, touch, tuple(notify), collapse_repeat)
         return (await self._transition_many(actor, [step]))[0]
 
-    async def _transition_many(self, actor: Actor, steps: Sequence["Step"]) -> list[Request]:
-        """Apply changes to one or more requests in one atomic batch, re-reading all of them on a conflict."""
+    async def _transition_many(
+        self, actor: Actor, steps: Sequence["Step"], extra_ops: Callable[[str], Awaitable[Sequence[Op]]] | None = None
+    ) -> list[Request]:
+        """Apply changes to one or more requests in one atomic batch, re-reading all of them on a conflict.
+
+        `extra_ops`, given the UTC time of the attempt, returns more writes
+        for the same batch (a session's own document, say). It is called
+        again on every attempt, so it can re-read what it writes.
+        """
         for _ in range(MAX_ATTEMPTS):
             now = to_iso(self._now())
-            ops: list[Put] = []
+            ops: list[Op] = []
             changed_requests: list[Request] = []
+            repeats: set[int] = set()
             for step in steps:
                 request = await self.get(step.number)
-                ops.extend(_change_ops(request, actor, step, now))
+                if step.collapse_repeat and await self._repeats_last_event(request, actor, step):
+                    repeats.add(step.number)
+                else:
+                    ops.extend(_change_ops(request, actor, step, now))
                 changed_requests.append(request)
+            if extra_ops is not None:
+                ops.extend(await extra_ops(now))
             try:
                 await self.store.apply(ops)
             except VersionConflict:
                 logger.debug("requests %s changed during %s by %s; retrying", [s.number for s in steps], steps[0].event_type, actor.id)
                 continue
             for request, step in zip(changed_requests, steps):
+                if step.number in repeats:
+                    logger.info("request %d: repeated %s by %s ignored", step.number, step.event_type, actor.id)
+                    continue
                 request.version += 1
                 logger.info("request %d: %s by %s", step.number, step.event_type, actor.id)
             return changed_requests
         numbers = ", ".join(f"#{step.number}" for step in steps)
         raise InvalidTransition(f"Request {numbers} is changing too fast to update right now; please try again.")
+
+    async def _repeats_last_event(self, request: Request, actor: Actor, step: "Step") -> bool:
+        """Return True when the request's last event is this step by the same actor with the same note, within REPEAT_WINDOW.
+
+        Each change raises the version by one and its event has that version
+        as its sequence number, so the last event is found by key.
+        """
+        last = await self.store.get("events", f"{request.number}-{request.version:05d}")
+        if last is None or (last["type"], last["actor_id"], last.get("note", "")) != (step.event_type, actor.id, step.note):
+            return False
+        return self._now() - from_iso(last["at"]) <= REPEAT_WINDOW
 
 
 @dataclass(frozen=True)
@@ -392,6 +427,8 @@ class Step:
     note: str = ""
     touch: bool = False
     notify: tuple[Notification, ...] = ()
+    # True for notes and messages, where the same text again right after is a double click, not news.
+    collapse_repeat: bool = False
 
 
 def _change_ops(request: Request, actor: Actor, step: Step, now: str) -> list[Put]:
@@ -447,7 +484,7 @@ def _checked_note(text: Any, required: bool, what: str = "comment") -> str:
         text = ""
     if not isinstance(text, str):
         raise InvalidInput(f"The {what} must be text.")
-    text = text.strip()
+    text = text.replace("\x00", "").strip()  # PostgreSQL's JSONB cannot store NUL characters.
     if required and not text:
         raise InvalidInput(f"The {what} is missing; write what was done so the teacher and the team can see it.")
     if len(text) > NOTE_MAX_CHARS:

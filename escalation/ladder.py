@@ -114,7 +114,8 @@ class Ladder:
                 request.status = Status.IN_PROGRESS.value
 
         event_type = "question_to_teacher" if wait_for_reply else "message_to_teacher"
-        return await self._one(number, actor, event_type, change, note=text, notify=[Notification("relay_to_teacher", "teacher"), REFRESH])
+        notify = [Notification("relay_to_teacher", "teacher"), REFRESH]
+        return await self._one(number, actor, event_type, change, note=text, notify=notify, collapse_repeat=True)
 
     async def teacher_reply(self, actor: Actor, number: int, text: str) -> Request:
         """Record the teacher's reply and send it to the request's TST thread; a waiting request goes back in progress."""
@@ -127,7 +128,8 @@ class Ladder:
                 request.status = Status.IN_PROGRESS.value
                 request.waiting_since = None
 
-        return await self._one(number, actor, "message_from_teacher", change, note=text, notify=[Notification("relay_to_thread", "staff"), REFRESH])
+        notify = [Notification("relay_to_thread", "staff"), REFRESH]
+        return await self._one(number, actor, "message_from_teacher", change, note=text, notify=notify, collapse_repeat=True)
 
     # Housekeeping
 
@@ -240,5 +242,7 @@ class Ladder:
         if not (actor.has(Role.TST) or actor.has(Role.TRIAGER)):
             raise NotAllowed(f"Only the helpdesk team can message the teacher about {request.reference}.")
 
-    async def _one(self, number: int, actor: Actor, event_type: str, change, note: str = "", notify: Sequence[Notification] = ()) -> Request:
-        return await self.helpdesk._transition(number, actor, event_type, change, note=note, notify=notify)
+    async def _one(
+        self, number: int, actor: Actor, event_type: str, change, note: str = "", notify: Sequence[Notification] = (), collapse_repeat: bool = False
+    ) -> Request:
+        return await self.helpdesk._transition(number, actor, event_type, change, note=note, notify=notify, collapse_repeat=collapse_repeat)

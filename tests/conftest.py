@@ -58,7 +58,13 @@ def cards(replies: list[Activity]) -> list[dict[str, Any]]:
 
 
 def texts(replies: list[Activity]) -> list[str]:
-    return [reply.text for reply in replies if reply.type == "message" and reply.text]
+    """Return the texts the bot showed: messages, and text invoke responses (shown only to the clicker)."""
+    shown = [reply.text for reply in replies if reply.type == "message" and reply.text]
+    for reply in replies:
+        body = reply.value.body if reply.type == "invokeResponse" else None
+        if body is not None and getattr(body, "type", None) == "application/vnd.microsoft.activity.message":
+            shown.append(body.value)
+    return shown
 
 
 def invoke_body(replies: list[Activity]) -> Any:

@@ -303,7 +303,7 @@ async def test_other_tst_cannot_draft(driver, services):
     replies = await driver.send(execute(TST_2, "draftArticle", {"request": number, **DRAFT}, TST_THREAD))
 
     assert any("Only the owner of" in text for text in texts(replies))
-    assert "Only the owner of" in card_text(invoke_body(replies).value)
+    assert invoke_body(replies).type == "application/vnd.microsoft.activity.message"
     assert await services.store.find("article_drafts") == []
 
 

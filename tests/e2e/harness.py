@@ -11,25 +11,29 @@ internal interface) and the browser driver in browser_driver.py.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
-from .browser_driver import BrowserDriver, DriverError
+from .browser_driver import DRIVE_SCRIPT, BrowserDriver, DriverError
 from .playground_client import BotMessage, LoggedRequest, PlaygroundClient, PlaygroundError, PlaygroundUser
 
 __all__ = [
     "ARTIFACTS_DIR",
     "BotMessage",
     "BrowserDriver",
+    "BrowserSession",
     "DriverError",
     "E2EEnvironment",
     "HarnessError",
@@ -278,6 +282,107 @@ def _decode_proc_address(address_hex: str, width: int) -> str:
     return socket.inet_ntop(socket.AF_INET if width == 8 else socket.AF_INET6, raw)
 
 
+class BrowserSession:
+    """One headless Chromium page that stays open across batches of steps (`node drive.mjs --session`).
+
+    The Playground page shows only the bot messages that arrive while it is
+    open, and it has no history to load. A test that acts as other users
+    between browser steps therefore keeps one page open with this class.
+    Steps are the same as for BrowserDriver.run. viewport is {"width", "height"}
+    in CSS pixels; drive.mjs defaults to 1400 x 900.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        bot_name: str,
+        artifacts_dir: Path,
+        log_path: Path,
+        viewport: dict[str, int] | None = None,
+    ):
+        self.base_url = base_url
+        self.bot_name = bot_name
+        self.artifacts_dir = artifacts_dir
+        self.log_path = log_path
+        self.viewport = viewport
+        self.process: subprocess.Popen | None = None
+        self._lines: queue.Queue[str | None] = queue.Queue()
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start drive.mjs in session mode and wait until Chromium has launched."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "wb") as log_file:
+            self.process = subprocess.Popen(
+                ["node", str(DRIVE_SCRIPT), "--session"],
+                cwd=NODE_DIR,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log_file,
+                text=True,
+                start_new_session=True,
+            )
+        reader = threading.Thread(target=self._read_stdout, name="browser-session-stdout", daemon=True)
+        reader.start()
+        script: dict[str, Any] = {"baseUrl": self.base_url, "botName": self.bot_name}
+        if self.viewport is not None:
+            script["viewport"] = self.viewport
+        self._send(script)
+        self._read_result("start", timeout)
+
+    def run(self, steps: list[dict[str, Any]], name: str = "browser", timeout: float = 60.0) -> dict[str, Any]:
+        """Run steps in the open page and return drive.mjs's result. Raise DriverError when a step fails.
+
+        A failing batch leaves `<name>-failure.png` in the artefacts folder.
+        """
+        self._send({"steps": steps, "failureScreenshot": str(self.artifacts_dir / f"{name}-failure.png")})
+        return self._read_result(name, timeout)
+
+    def screenshot_path(self, name: str) -> str:
+        return str(self.artifacts_dir / f"{name}.png")
+
+    def close(self, timeout: float = 15.0) -> None:
+        """End stdin so that drive.mjs closes Chromium, then stop its process group if it has not exited."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            # drive.mjs leads its own session, so its process group id is its pid.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        if self.process is None or self.process.poll() is not None:
+            raise DriverError(f"the browser session is not running; see {self.log_path}")
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+
+    def _read_stdout(self) -> None:
+        for line in self.process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _read_result(self, name: str, timeout: float) -> dict[str, Any]:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise DriverError(f"browser batch {name!r} timed out after {timeout:.0f} s; see {self.log_path}") from None
+        if line is None:
+            raise DriverError(f"the browser session exited during batch {name!r}; see {self.log_path}")
+        try:
+            result = json.loads(line)
+        except json.JSONDecodeError:
+            raise DriverError(f"browser batch {name!r} printed {line[:500]!r} instead of a JSON result") from None
+        if not result.get("ok"):
+            raise DriverError(
+                f"browser batch {name!r} failed: {result.get('error')}; screenshot: {result.get('failureScreenshot')}"
+            )
+        return result
+
+
 @dataclass
 class E2EEnvironment:
     """The running bot and Playground, a client for the Playground and a browser driver."""
@@ -289,6 +394,20 @@ class E2EEnvironment:
     artifacts_dir: Path
     data_dir: Path
     playground_url: str
+
+    @contextlib.contextmanager
+    def browser_session(
+        self, name: str = "browser-session", viewport: dict[str, int] | None = None
+    ) -> Iterator[BrowserSession]:
+        """Open one Playground page for several batches of steps, logging drive.mjs's errors to `<name>.log`."""
+        session = BrowserSession(
+            self.playground_url, self.client.bot.name, self.artifacts_dir, self.artifacts_dir / f"{name}.log", viewport
+        )
+        try:
+            session.start()
+            yield session
+        finally:
+            session.close()
 
 
 @contextlib.contextmanager

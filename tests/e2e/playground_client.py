@@ -578,6 +578,24 @@ class PlaygroundClient:
             predicate=lambda request: request.body.get("type") == "message" and request.body.get("replyToId") == sent_id,
         )
 
+    def wait_for_invoke(self, verb: str, after: int = 0, timeout: float = 10.0) -> LoggedRequest:
+        """Return the first `adaptiveCard/action` invoke with this verb sent to the bot after the request cursor `after`.
+
+        This is how a test reads what the bot returned for a button clicked in
+        the page: `response` is the bot's invoke response body as logged
+        ({"statusCode", "type", "value"}).
+        """
+
+        def matches(request: LoggedRequest) -> bool:
+            if request.from_bot or request.body.get("type") != "invoke":
+                return False
+            if request.body.get("name") != "adaptiveCard/action":
+                return False
+            action = (request.body.get("value") or {}).get("action") or {}
+            return action.get("verb") == verb and request.response is not None
+
+        return self._wait_for(self._events.requests, after, matches, timeout, f"an invoke with verb {verb!r}")
+
     def _wait_for(self, entries: list, after: int, matches: Callable, timeout: float, description: str):
         deadline = time.monotonic() + timeout
         with self._events.condition:

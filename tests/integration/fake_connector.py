@@ -14,7 +14,9 @@ response shapes, and records them for assertions:
   and returns ``{"id"}``.
 
 `fail_next(status, count, headers)` makes the next calls fail with an
-error status, for retry and failure tests.
+error status, for retry and failure tests; `method` and `path_prefix`
+limit the failures to matching calls. Failed calls are recorded in
+`failed_calls`, and are not in `calls`.
 """
 
 import itertools
@@ -37,7 +39,8 @@ class ConnectorCall:
 class FakeConnector:
     calls: list[ConnectorCall] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
-    _failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    failed_calls: list[tuple[str, str, int]] = field(default_factory=list)
+    _failures: list[tuple[int, dict[str, str], str | None, str]] = field(default_factory=list)
     runner: web.AppRunner | None = None
     url: str = ""
 
@@ -59,8 +62,11 @@ class FakeConnector:
         if self.runner is not None:
             await self.runner.cleanup()
 
-    def fail_next(self, status: int, count: int = 1, headers: dict[str, str] | None = None) -> None:
-        self._failures.extend([(status, headers or {})] * count)
+    def fail_next(
+        self, status: int, count: int = 1, headers: dict[str, str] | None = None, method: str | None = None, path_prefix: str = ""
+    ) -> None:
+        """Fail the next `count` matching calls with `status`, `headers` and a Bot Connector error body."""
+        self._failures.extend([(status, headers or {}, method, path_prefix)] * count)
 
     # What tests read
 
@@ -77,14 +83,16 @@ class FakeConnector:
 
     # Handlers
 
-    def _failure(self) -> web.Response | None:
-        if not self._failures:
-            return None
-        status, headers = self._failures.pop(0)
-        return web.json_response({"error": {"code": "ServiceError", "message": f"fake failure {status}"}}, status=status, headers=headers)
+    def _failure(self, request: web.Request) -> web.Response | None:
+        for index, (status, headers, method, path_prefix) in enumerate(self._failures):
+            if (method is None or method == request.method) and request.path.startswith(path_prefix):
+                del self._failures[index]
+                self.failed_calls.append((request.method, request.path, status))
+                return web.json_response({"error": {"code": "ServiceError", "message": f"fake failure {status}"}}, status=status, headers=headers)
+        return None
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
-        failure = self._failure()
+        failure = self._failure(request)
         if failure:
             return failure
         body = await request.json()
@@ -95,7 +103,7 @@ class FakeConnector:
         return web.json_response({"id": conversation_id, "activityId": activity_id, "serviceUrl": self.url}, status=201)
 
     async def _send(self, request: web.Request) -> web.Response:
-        failure = self._failure()
+        failure = self._failure(request)
         if failure:
             return failure
         body = await request.json()
@@ -105,7 +113,7 @@ class FakeConnector:
         return web.json_response({"id": activity_id}, status=201)
 
     async def _update(self, request: web.Request) -> web.Response:
-        failure = self._failure()
+        failure = self._failure(request)
         if failure:
             return failure
         body = await request.json()

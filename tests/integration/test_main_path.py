@@ -51,7 +51,8 @@ async def test_main_path_over_http(bot_client, connector):
     assert refreshed and "Adele Vance" in card_text(card_of(refreshed[-1]))
 
     status, body = await bot_client.post(execute(TST_2, "claim", {"request": number}, tst_thread))
-    assert "Adele Vance has already claimed" in card_text(body["value"])
+    assert body["type"] == "application/vnd.microsoft.activity.message"
+    assert body["value"] == "Adele Vance has already claimed #1."
 
     await bot_client.post(execute(TST, "resolve", {"request": number, "resolution": "Reset the licences in the admin centre."}, tst_thread))
     resolved_message = card_of(connector.messages_to(teacher_chat)[-1])

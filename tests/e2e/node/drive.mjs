@@ -6,7 +6,8 @@
 // "action" and its parameters:
 //   open                                 load baseUrl and wait for the conversation list
 //   selectConversation  chat | channel   open "Personal Chat", a group chat by name,
-//                                        or a team channel by name ("General")
+//                                        or a team channel by name ("General"); the
+//                                        next waitForText also counts text shown before
 //   send                text, mentionBot?, replyTo?
 //                                        type a message and send it; in channels it starts
 //                                        a new post, or replies to the post containing
@@ -22,8 +23,13 @@
 //   fill                label | id, value, card?
 //   choose              label | id, choice (title or value), card?
 //   toggle              label | id, checked, card?
+//   expectValue         label | id, value, card?, timeoutMs?
+//                                        wait until a text input or a compact choice set
+//                                        shows value (a choice by its title)
 //   click               title, card?     click a card button (action) by its title
-//   screenshot          path, fullPage?
+//   screenshot          path, fullPage?, card?
+//                                        with card, first scroll the last card containing
+//                                        that text so that its top is in view
 //   saveHtml            path             write the page's HTML, for finding selectors
 // "card" picks the last card whose text contains it; without it, the last card
 // containing the input or button is used.
@@ -32,6 +38,9 @@
 // "error"?, "failedStep"?, "blockedRequests", "pageErrors"} and exits 0 when
 // every step passed, 1 otherwise.
 //
+// Usage: node drive.mjs --session
+// keeps one page open for several batches of steps: see session() below.
+//
 // Selectors below were read from the page of @microsoft/m365agentsplayground
 // 0.2.28. They are internal to that page, so the version is pinned in
 // package.json.
@@ -39,6 +48,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { chromium } from 'playwright-core';
 
 const CHROMIUM_PATH = process.env.E2E_CHROMIUM_PATH || '/usr/bin/chromium';
@@ -163,6 +173,8 @@ class Driver {
         return this.choose(step);
       case 'toggle':
         return this.toggle(step);
+      case 'expectValue':
+        return this.expectValue(step);
       case 'click':
         return this.click(step);
       case 'screenshot':
@@ -194,6 +206,10 @@ class Driver {
     }
     await item.click();
     await conversationPane(this.page).locator(COMPOSER).first().waitFor();
+    // Text counted at a send or click in another conversation does not apply to this one.
+    await this.page.evaluate(() => {
+      delete window.__helpdeskE2eShownBlocks;
+    });
   }
 
   async send(step) {
@@ -358,6 +374,22 @@ class Driver {
     await field.setChecked(Boolean(step.checked));
   }
 
+  async expectValue(step) {
+    const { field, input } = await this.resolveInput(step);
+    const isChoiceSet = (await field.getAttribute('role')) === 'combobox';
+    const expected = isChoiceSet ? choiceTitle(input, String(step.value)) : String(step.value ?? '');
+    const deadline = Date.now() + (step.timeoutMs ?? this.timeoutMs);
+    let actual = await field.inputValue();
+    while (actual !== expected) {
+      if (Date.now() >= deadline) {
+        const name = JSON.stringify(step.id ?? step.label);
+        throw new Error(`input ${name} shows ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+      }
+      await this.page.waitForTimeout(100);
+      actual = await field.inputValue();
+    }
+  }
+
   async click(step) {
     await this.markShownElements();
     if (!step.title) {
@@ -372,6 +404,10 @@ class Driver {
       throw new Error('screenshot needs "path"');
     }
     fs.mkdirSync(path.dirname(step.path), { recursive: true });
+    if (step.card) {
+      const card = conversationPane(this.page).locator(CARD).filter({ hasText: step.card }).last();
+      await card.evaluate((element) => element.scrollIntoView({ block: 'start' }));
+    }
     await this.page.screenshot({ path: step.path, fullPage: Boolean(step.fullPage) });
   }
 
@@ -456,13 +492,10 @@ function cssString(text) {
   return text.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 }
 
-async function main() {
-  const script = JSON.parse(readStdin());
-  if (!script.baseUrl || !isLoopbackUrl(script.baseUrl)) {
-    throw new Error(`baseUrl must be a loopback URL, got ${JSON.stringify(script.baseUrl)}`);
-  }
-
-  const result = { ok: false, steps: [], blockedRequests: [], pageErrors: [] };
+// Launch Chromium with a fresh profile and open a page whose requests to other
+// hosts are dropped. Blocked URLs and page errors go into results.current,
+// which a session replaces for each batch of steps.
+async function launchPage(script, results) {
   const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'helpdesk-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM_PATH,
@@ -471,6 +504,10 @@ async function main() {
     viewport: script.viewport ?? { width: 1400, height: 900 },
     timeout: 30000,
   });
+  const close = async () => {
+    await context.close();
+    fs.rmSync(profileDir, { recursive: true, force: true });
+  };
 
   try {
     // Only this machine may be contacted; the page's CDN fonts and scripts are dropped.
@@ -479,14 +516,14 @@ async function main() {
       if (isLoopbackUrl(url)) {
         return route.continue();
       }
-      result.blockedRequests.push(url);
+      results.current.blockedRequests.push(url);
       return route.abort('blockedbyclient');
     });
     context.setDefaultTimeout(script.timeoutMs ?? 10000);
 
     const page = context.pages()[0] ?? (await context.newPage());
     const cards = new CardRegistry();
-    page.on('pageerror', (error) => result.pageErrors.push(String(error)));
+    page.on('pageerror', (error) => results.current.pageErrors.push(String(error)));
     page.on('websocket', (socket) => {
       if (!socket.url().includes('/_ws_conversation/')) {
         return;
@@ -509,32 +546,95 @@ async function main() {
         // An invoke response without a JSON body carries no card.
       }
     });
-
-    const driver = new Driver(page, script, cards);
-    for (const [index, step] of (script.steps ?? []).entries()) {
-      const started = Date.now();
-      try {
-        await driver.run(step);
-      } catch (error) {
-        result.failedStep = index;
-        result.error = `step ${index} (${step.action}) failed: ${error.message}`;
-        if (script.failureScreenshot) {
-          await driver.screenshot({ path: script.failureScreenshot, fullPage: true }).catch(() => {});
-          result.failureScreenshot = script.failureScreenshot;
-        }
-        return result;
-      }
-      result.steps.push({ action: step.action, ms: Date.now() - started });
-    }
-    result.ok = true;
-    return result;
-  } finally {
-    await context.close();
-    fs.rmSync(profileDir, { recursive: true, force: true });
+    return { driver: new Driver(page, script, cards), close };
+  } catch (error) {
+    await close();
+    throw error;
   }
 }
 
-main()
+function newResult() {
+  return { ok: false, steps: [], blockedRequests: [], pageErrors: [] };
+}
+
+// Run steps in order and record each in result, stopping at the first failing step.
+async function runSteps(driver, steps, result, failureScreenshot) {
+  for (const [index, step] of (steps ?? []).entries()) {
+    const started = Date.now();
+    try {
+      await driver.run(step);
+    } catch (error) {
+      result.failedStep = index;
+      result.error = `step ${index} (${step.action}) failed: ${error.message}`;
+      if (failureScreenshot) {
+        await driver.screenshot({ path: failureScreenshot, fullPage: true }).catch(() => {});
+        result.failureScreenshot = failureScreenshot;
+      }
+      return result;
+    }
+    result.steps.push({ action: step.action, ms: Date.now() - started });
+  }
+  result.ok = true;
+  return result;
+}
+
+function checkedScript(script) {
+  if (!script.baseUrl || !isLoopbackUrl(script.baseUrl)) {
+    throw new Error(`baseUrl must be a loopback URL, got ${JSON.stringify(script.baseUrl)}`);
+  }
+  return script;
+}
+
+function printResult(result) {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+async function main() {
+  const script = checkedScript(JSON.parse(readStdin()));
+  const results = { current: newResult() };
+  const { driver, close } = await launchPage(script, results);
+  try {
+    return await runSteps(driver, script.steps, results.current, script.failureScreenshot);
+  } finally {
+    await close();
+  }
+}
+
+// Session mode: one page stays open while the caller acts as other users
+// between batches of steps, because the page shows only the messages that
+// arrive while it is open. The first stdin line is the script without steps;
+// each further line is {"steps", "failureScreenshot"?} and gets one result
+// line. The page closes at the end of stdin.
+async function session() {
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done) {
+    throw new Error('session mode needs the script on the first stdin line');
+  }
+  const script = checkedScript(JSON.parse(first.value));
+  const results = { current: newResult() };
+  const { driver, close } = await launchPage(script, results);
+  try {
+    printResult({ ok: true, ready: true });
+    for (let line = await lines.next(); !line.done; line = await lines.next()) {
+      if (line.value.trim() === '') {
+        continue;
+      }
+      results.current = newResult();
+      try {
+        const batch = JSON.parse(line.value);
+        printResult(await runSteps(driver, batch.steps, results.current, batch.failureScreenshot));
+      } catch (error) {
+        printResult({ ...results.current, ok: false, error: String(error?.stack ?? error) });
+      }
+    }
+  } finally {
+    await close();
+  }
+  return { ok: true, closed: true };
+}
+
+(process.argv.includes('--session') ? session() : main())
   .then((result) => {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     process.exit(result.ok ? 0 : 1);

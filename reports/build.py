@@ -1,0 +1,20 @@
+"""Builds a report from the settings and the store: the one entry point for the CLI, the bot and the dashboard."""
+
+from datetime import datetime
+
+from config.settings import Settings
+from reports.data import ReportData, load_report_data
+from reports.figures import ReportContext, compute_report
+from reports.query import ReportQuery
+from storage import Store
+
+
+def report_context(settings: Settings, now: datetime) -> ReportContext:
+    category_names = {category.id: category.name for category in settings.catalogue.categories}
+    return ReportContext(settings.schools, settings.calendar, now, category_names)
+
+
+async def build_report(store: Store, settings: Settings, query: ReportQuery, now: datetime) -> tuple[ReportData, dict]:
+    """Load the stored documents once and compute every figure. Returns the documents too, for the CSV rows."""
+    data = await load_report_data(store)
+    return data, compute_report(data, query, report_context(settings, now))
