@@ -46,7 +46,7 @@ def build_echo_app(cached_connectors: bool = False) -> web.Application:
 
 
 def build_raw_app() -> web.Application:
-    """Return an aiohttp app that answers a message by posting the echo reply to its service URL."""
+    """Return an aiohttp app that replies to a message by posting the echo reply to its service URL."""
 
     async def messages(request: web.Request) -> web.Response:
         activity = await request.json()

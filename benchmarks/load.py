@@ -2,7 +2,7 @@
 
 A turn is one HTTP POST of an activity to /api/messages, timed from sending
 the request to reading the whole response. Every response is checked, and a
-run that meets a wrong answer raises instead of reporting a number.
+wrong response raises instead of a number being reported.
 """
 
 import asyncio
@@ -20,7 +20,7 @@ TENANT = "00000000-0000-0000-0000-0000000000001"
 BOT_ACCOUNT = {"id": "28:helpdesk-bot", "name": "Pedagogical Helpdesk"}
 SUGGESTIONS_MARKER = "Did this solve it?"
 
-# Descriptions that the starter knowledge base answers, so each intake ends on the suggestions card.
+# Descriptions that match starter knowledge-base articles, so each intake ends on the suggestions card.
 DESCRIPTIONS = (
     "How do I set up a new OneNote class notebook with a content library for my grade 4 class?",
     "Students get a sign-in error when they open Minecraft Education on the library laptops.",
@@ -107,12 +107,12 @@ class Teachers:
 
 def check_echo(status: int, body: bytes) -> None:
     if status not in (200, 201):
-        raise AssertionError(f"echo turn answered HTTP {status}: {body[:300]!r}")
+        raise AssertionError(f"echo turn failed with HTTP {status}: {body[:300]!r}")
 
 
 def check_intake(status: int, body: bytes) -> None:
     if status != 200 or SUGGESTIONS_MARKER.encode() not in body:
-        raise AssertionError(f"intake turn did not answer with the suggestions card (HTTP {status}): {body[:300]!r}")
+        raise AssertionError(f"intake turn response is not the suggestions card (HTTP {status}): {body[:300]!r}")
 
 
 async def run_turns(

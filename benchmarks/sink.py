@@ -1,8 +1,8 @@
 """A Bot Connector sink on 127.0.0.1 that accepts the bot's replies and counts them.
 
-It answers the three Bot Connector v3 calls that a reply or a proactive
-message makes, with the documented response shapes, and keeps only
-counters, so a long run does not grow its memory. The contract fake in
+It responds to the three Bot Connector v3 calls that a reply or a
+proactive message makes, with the documented response shapes. It keeps
+only counters, so a long run does not grow its memory. The contract fake in
 tests/integration records every call instead, which suits assertions but
 not load.
 """

@@ -10,7 +10,7 @@ JSON line:
   (knowledge base included), and report resident memory;
 * ``writes SMALL LARGE COUNT``: open both folders in one process and time
   COUNT filing batches against each, alternating, so both see the same
-  machine noise; then force a background compaction of LARGE and time the
+  machine noise. Then force a background compaction of LARGE and time the
   writes made while it runs;
 * ``stock SIZE COUNT``: time COUNT inserts of one request into stock
   TinyDB (JSONStorage, which does not fsync) holding SIZE requests.
@@ -183,9 +183,9 @@ async def writes(small_folder: Path, large_folder: Path, count: int) -> dict[str
 async def _writes_during_compaction(store: TinyDBStore, first_number: int) -> dict[str, Any]:
     """Make the next write start a background compaction and time the writes until it ends.
 
-    The store compacts on its own once the journal outgrows the snapshot
-    (about a snapshot's size of writes); lowering the thresholds makes the
-    next write start one now. For comparison it also times a synchronous
+    The store compacts on its own once the journal outgrows the snapshot,
+    after about a snapshot's size of writes. Lowering the thresholds makes
+    the next write start one now. For comparison it also times a synchronous
     `compact()`, which is how long one write waited before compaction moved
     to the background.
     """

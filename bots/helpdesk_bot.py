@@ -410,10 +410,11 @@ class _CardInvokeResponse(AdaptiveCardInvokeResponse):
     """An invoke response with a card, which the SDK serialises and copies without walking the card.
 
     msrest serialises a value typed as object by visiting every node of the
-    card, and the SDK deep-copies every activity it sends; both took longer
-    than the rest of an intake turn. Here the card travels as an additional
-    property, which msrest copies as it is, and a deep copy returns the same
-    object, because nothing changes a card once it is returned.
+    card, and the SDK deep-copies every activity it sends. Together they
+    took about a quarter of an intake turn's time under cProfile. Here the
+    card travels as an additional property, which msrest copies as it is,
+    and a deep copy returns the same object, because nothing changes a card
+    once it is returned.
     """
 
     _attribute_map = {

@@ -1,8 +1,8 @@
 """Delivers the outbox messages of champion matches and visits: offers, introductions, time pickers, reminders and thread notices.
 
 Each card is built from the stored state at delivery, so a late message
-shows what is true now. An offer that was answered meanwhile, or times that
-were withdrawn, are skipped instead of sent.
+shows what is true now. An offer accepted or declined meanwhile, or times
+that were withdrawn, are skipped instead of sent.
 """
 
 import logging

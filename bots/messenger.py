@@ -182,8 +182,15 @@ class TeamsMessenger:
 
 
 def contact_of(activity: Activity) -> dict[str, Any]:
-    """Return the JSON-ready conversation reference to reach the sender of a personal-chat activity."""
-    return TurnContext.get_conversation_reference(activity).serialize()
+    """Return the JSON-ready conversation reference to reach the sender of a personal-chat activity.
+
+    The reference leaves out the activity's id, which changes with every
+    activity: keeping it made every turn rewrite the stored contact, and
+    made later messages replies to an old activity.
+    """
+    reference = TurnContext.get_conversation_reference(activity)
+    reference.activity_id = None
+    return reference.serialize()
 
 
 def _thread_reference(post: dict[str, Any]) -> ConversationReference:

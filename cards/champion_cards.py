@@ -59,7 +59,7 @@ def champion_matches_card(
 
 
 def champion_offer_card(offer: Offer, request: Request, catalogue: Catalogue, deadline: str, status: str = "") -> dict[str, Any]:
-    """Build the champion's Accept/Decline card; with a status it shows the answer instead of the buttons."""
+    """Build the champion's Accept/Decline card; with a status it shows the response instead of the buttons."""
     facts = [
         ("Teacher", literal(offer.teacher_name)),
         ("School", literal(offer.school)),

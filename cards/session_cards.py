@@ -25,6 +25,8 @@ OVERVIEW_DESCRIPTION_CHARS = 60
 HISTORY_SHOWN = 5
 DESCRIPTION_CHARS = 90
 DURATIONS = (30, 45, 60, 90)
+# The start time the plan form suggests: just after the sample district's school day ends at 15:00.
+DEFAULT_START = "15:30"
 # The plan form lists at most this many requests of the category, ticked ones first, to stay well under 28 KB.
 MAX_PLAN_CHOICES = 30
 HISTORY_NOTE_CHARS = 200
@@ -106,7 +108,7 @@ def session_plan_card(
         "timezone": timezone,
         "today": today,
         "date": today,
-        "time": "15:30",
+        "time": DEFAULT_START,
         "duration": str(duration),
         "durations": _durations(duration),
         "askJoinUrl": not uses_graph,

@@ -49,11 +49,11 @@ def visit_plan_card(
         facts.append(("TST", literal(visit.organizer_name)))
         if visit.outcome:
             facts.append(("Done", VisitOutcome(visit.outcome).label))
-    how = "Outlook invites the teacher from your calendar." if uses_graph else "Without Microsoft Graph, the teacher and you get a calendar file."
+    calendar_note = "Outlook invites the teacher from your calendar." if uses_graph else "Without Microsoft Graph, the teacher gets a link to a calendar file."
     active = state in (VisitStatus.PROPOSED, VisitStatus.BOOKED)
     data = {
         "title": f"Plan {kind} for request {request.reference}",
-        "subtitle": f"{catalogue.name_of(request.category)} · {request.teacher_name}, {request.school} · {how}",
+        "subtitle": f"{catalogue.name_of(request.category)} · {request.teacher_name}, {request.school} · {calendar_note}",
         "notice": notice,
         "facts": [{"title": title, "value": value} for title, value in facts],
         "problem": visit.problem if visit is not None and state is VisitStatus.PROPOSED else "",

@@ -20,13 +20,14 @@ from champions.directory import ChampionDirectory
 from champions.matching import NO_FIT, Candidate, rank_champions
 from champions.offer import COUNTED, MATCHES, OFFERS, Match, MatchState, Offer, OfferState
 from config.settings import Settings
-from domain.actor import Actor
+from domain.actor import Actor, Role
 from domain.clock import from_iso, load_zone, to_iso, utc_now
 from domain.errors import HelpdeskError, InvalidInput, InvalidTransition, NotAllowed, NotFound
 from domain.request import Level, Request, Status
 from escalation.champion_ladder import ChampionLadder, require_champion_work
 from escalation.helpdesk import Helpdesk, _checked_note
 from escalation.ladder import SYSTEM
+from escalation.visit_ladder import require_owner_or_free
 from storage import Op, Put, Store, VersionConflict
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ PrincipalLookup = Callable[[str], Awaitable[str | None]]
 
 @dataclass(frozen=True)
 class Impact:
-    """What a champion has done: distinct teachers helped, touches, and this month's load."""
+    """A champion's record: distinct teachers helped, touches, schools, and this month's load."""
 
     teachers_helped: int
     touches: int
@@ -118,10 +119,12 @@ class ChampionMatcher:
 
     async def offer(self, actor: Actor, number: int, champion_id: Any) -> Offer:
         """Offer the request to a champion from its current ranking; the champion gets an Accept/Decline card."""
+        Helpdesk._require_role(actor, Role.TST, "offer a request to a Technology Champion")
         if not isinstance(champion_id, str) or not champion_id.strip():
             raise InvalidInput("Pick a champion from the list before offering.")
         request = await self.helpdesk.get(number)
         require_champion_work(request)
+        require_owner_or_free(actor, request)
         current = await self.match(number)
         if current is not None and current.status is MatchState.OFFERING:
             waiting = await self.offer_of(current.offer or "")
@@ -129,7 +132,7 @@ class ChampionMatcher:
                 f"{request.reference} is offered to {waiting.champion_name} until {self._local(waiting.expires_at)}; "
                 "wait for their answer, which passes it on if they decline."
             )
-        if current is not None and current.status is MatchState.CONNECTED:
+        if current is not None and current.status is MatchState.CONNECTED and not await self._reopened_since(number, current.updated_at):
             raise InvalidTransition(f"A champion already accepted {request.reference}.")
         candidates = await self.candidates(request)
         chosen = next((candidate for candidate in candidates if candidate.champion.id == champion_id), None)
@@ -141,7 +144,7 @@ class ChampionMatcher:
 
         async def match_ops(now: str) -> list[Op]:
             match = await self.match(number)
-            if match is not None and match.status in (MatchState.OFFERING, MatchState.CONNECTED):
+            if match is not None and match.version != (current.version if current else 0):
                 raise InvalidTransition(f"Someone else offered {request.reference} at the same moment; open the matches again.")
             version = match.version if match else 0
             fresh = Match(number, MatchState.OFFERING.value, offer_id, [chosen.champion.id], actor.id, actor.name, now)
@@ -156,7 +159,7 @@ class ChampionMatcher:
         logger.info("request %d offered to champion %s by %s as offer %s", number, chosen.champion.id, actor.id, offer_id)
         return await self.offer_of(offer_id)
 
-    # The champion answers
+    # The champion responds
 
     async def accept(self, actor: Actor, offer_id: str) -> Offer:
         """Accept an offer: the teacher and the champion are introduced, and the connection is recorded."""
@@ -222,7 +225,7 @@ class ChampionMatcher:
     # Timed jobs
 
     async def expire_due(self) -> int:
-        """Pass on every offer that was not answered in time; return how many were passed on."""
+        """Pass on every offer that got no response in time; return how many were passed on."""
         now = self.now()
         passed = 0
         for doc in await self.store.find(OFFERS, state=OfferState.OFFERED.value):
@@ -306,12 +309,12 @@ class ChampionMatcher:
         await self.require_champion(actor)
         offer = await self.offer_of(offer_id)
         if offer.champion_id != actor.id:
-            raise NotAllowed("This offer was made to another champion, so only they can answer it.")
+            raise NotAllowed("This offer was made to another champion, so only they can accept or decline it.")
         return offer
 
     def _require_open(self, offer: Offer) -> None:
         if offer.status is not OfferState.OFFERED:
-            raise InvalidTransition(ANSWERED.get(offer.status, "This offer was already answered."))
+            raise InvalidTransition(ANSWERED.get(offer.status, "This offer was already accepted or declined."))
         if from_iso(offer.expires_at) <= self.now():
             raise InvalidTransition(f"This offer lapsed at {self._local(offer.expires_at)} and goes to another champion. Thank you anyway!")
 
@@ -338,18 +341,18 @@ class ChampionMatcher:
         if still_needed:
             following = next((item for item in await self.candidates(request, tried) if item.fit > NO_FIT), None)
         next_id = str(await self.store.next_number(OFFERS)) if following else None
-        what = "declined" if outcome is OfferState.DECLINED else f"did not answer within {self.settings.champions.offer_hours} hours"
+        reason = "declined" if outcome is OfferState.DECLINED else f"did not respond within {self.settings.champions.offer_hours} hours"
         if following:
-            note = f"{offer.champion_name} {what}. Offered to {following.champion.name} ({following.champion.school})."
+            note = f"{offer.champion_name} {reason}. Offered to {following.champion.name} ({following.champion.school})."
         else:
-            note = f"{offer.champion_name} {what}. No other champion fits and is free, so the request is back with the TST."
+            note = f"{offer.champion_name} {reason}. No other champion fits and is free, so the request is back with the TST."
 
         async def match_ops(now: str) -> list[Op]:
             if outcome is OfferState.EXPIRED:
                 current = await self.offer_of(offer.id)
                 match = await self.match(current.request)
                 if current.status is not OfferState.OFFERED or match is None or match.offer != current.id:
-                    raise InvalidTransition(f"Offer {offer.id} was answered meanwhile.")
+                    raise InvalidTransition(f"Offer {offer.id} was accepted or declined meanwhile.")
             else:
                 current, match = await self._open_offer_and_match(offer.id)
             current.state = outcome.value
@@ -379,6 +382,10 @@ class ChampionMatcher:
             await self._apply_alone(match_ops)
         logger.info("offer %s for request %d %s; next offer %s", offer.id, offer.request, outcome.value, next_id or "none")
 
+    async def _reopened_since(self, number: int, since: str) -> bool:
+        """Return True when the request was reopened after `since`, so an older connection no longer applies."""
+        return any(event.type == "reopened" and event.at > since for event in await self.helpdesk.history(number))
+
     async def _apply_alone(self, match_ops) -> None:
         """Write match changes for a request that moved on, without touching the request."""
         for _ in range(8):
@@ -390,7 +397,8 @@ class ChampionMatcher:
         raise InvalidTransition("The match is changing too fast to update right now; please try again.")
 
     def _new_offer(self, offer_id: str, request: Request, champion: Champion, offered_by: str, now: str) -> Offer:
-        expires = from_iso(now) + timedelta(hours=self.settings.champions.offer_hours)
+        # The deadline follows this matcher's clock, which also decides when an offer has lapsed.
+        expires = self.now() + timedelta(hours=self.settings.champions.offer_hours)
         return Offer(
             id=offer_id,
             request=request.number,

@@ -1,7 +1,7 @@
 """Technology Champions in Teams: the TST's match card, the champion's offer and introduction, and champion commands.
 
 Champions are known by the champion directory, never by card data: every
-answer checks that the person who clicked is the champion the offer was
+accept, decline or done checks that the person who clicked is the champion the offer was
 made to. TSTs see the ranked champions in a request's thread (posted when a
 level-3 request arrives, or on "champions" mentioned in the thread).
 """
@@ -23,7 +23,7 @@ from domain.request import Request
 logger = logging.getLogger(__name__)
 
 AVAILABLE_WORDS = {"available", "i am available", "available again"}
-UNAVAILABLE_WORDS = {"unavailable", "not available", "i am unavailable", "away"}
+UNAVAILABLE_WORDS = {"unavailable", "not available", "i am unavailable"}
 IMPACT_WORDS = {"my impact", "impact"}
 CHAMPION_COMMANDS = AVAILABLE_WORDS | UNAVAILABLE_WORDS | IMPACT_WORDS
 MATCH_WORDS = {"champions", "champion", "match", "matches"}
@@ -44,7 +44,7 @@ class ChampionsDialog:
     # Personal commands of champions
 
     async def personal_command(self, actor: Actor, text: str) -> str:
-        """Answer "available", "unavailable" or "my impact" in personal chat; anyone not in the directory is told so."""
+        """Reply to "available", "unavailable" or "my impact" in personal chat; anyone not in the directory gets a refusal."""
         try:
             if text in IMPACT_WORDS:
                 return await self._impact_text(actor)
@@ -71,7 +71,7 @@ class ChampionsDialog:
     # The TST's match card
 
     async def thread_reply(self, actor: Actor, number: int) -> str | dict[str, Any]:
-        """Answer "champions" in a request's thread: the match card for TSTs, a short refusal for anyone else."""
+        """Reply to "champions" mentioned in a request's thread: the match card for TSTs, a short refusal for anyone else."""
         if not actor.has(Role.TST):
             logger.info("champion matches of request %d by %s rejected: not a TST", number, actor.id)
             return STAFF_ONLY
@@ -96,10 +96,10 @@ class ChampionsDialog:
             offer = await matcher.offer_of(match.offer)
             status = f"Connected with {offer.champion_name}." if match.status is MatchState.CONNECTED else f"{offer.champion_name} helped and marked it done."
             can_offer = False
-        shown = (await matcher.candidates(request))[: self.services.settings.champions.matches_shown] if can_offer else []
-        reachable = {candidate.champion.id for candidate in shown if await self._reachable(candidate.champion.id)}
+        ranked = (await matcher.candidates(request))[: self.services.settings.champions.matches_shown] if can_offer else []
+        reachable = {candidate.champion.id for candidate in ranked if await self._reachable(candidate.champion.id)}
         settings = self.services.settings
-        return champion_matches_card(request, shown, settings.catalogue, settings.schools, reachable, status, notice, can_offer)
+        return champion_matches_card(request, ranked, settings.catalogue, settings.schools, reachable, status, notice, can_offer)
 
     async def offer(self, actor: Actor, action: CardAction) -> Outcome:
         """Offer the request to the champion the TST picked, and show the card with the offer."""
@@ -110,7 +110,7 @@ class ChampionsDialog:
         notice = f"Offered to {offer.champion_name}. If they decline or do not answer in {self.services.settings.champions.offer_hours} hours, the next match gets it."
         return Outcome(card=await self.matches_card(await self.services.helpdesk.get(number), notice))
 
-    # The champion answers
+    # The champion responds
 
     async def accept(self, actor: Actor, action: CardAction) -> Outcome:
         offer = await self.matcher.accept(actor, _offer_id(action))

@@ -1,7 +1,7 @@
 """Site visits and in-class support in Teams: the TST's planning card, the teacher's time picker, and their actions.
 
 A refused proposal or pick keeps the card it came from with the reason on
-it; role refusals are answered like any other refusal.
+it; role refusals are returned like any other refusal.
 """
 
 import logging
@@ -38,7 +38,7 @@ class VisitsDialog:
     # The TST's card
 
     async def thread_reply(self, actor: Actor, number: int) -> str | dict[str, Any]:
-        """Answer "visit" in a request's thread: the planning card for TSTs, a short refusal for anyone else."""
+        """Reply to "visit" mentioned in a request's thread: the planning card for TSTs, a short refusal for anyone else."""
         if not actor.has(Role.TST):
             logger.info("visit card of request %d by %s rejected: not a TST", number, actor.id)
             return STAFF_ONLY

@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from domain.actor import Actor, Role
 from domain.clock import to_iso
-from domain.errors import InvalidTransition, NotAllowed
+from domain.errors import InvalidTransition
 from domain.request import Level, Request, Status
 from escalation.helpdesk import Helpdesk, Notification, Step
 from escalation.ladder import OPEN_WORK, REFRESH
+from escalation.visit_ladder import require_owner_or_free
 from storage import Op
 
 MatchOps = Callable[[str], Awaitable[Sequence[Op]]]
@@ -29,8 +30,7 @@ class ChampionLadder:
 
         def change(request: Request) -> None:
             require_champion_work(request)
-            if request.owner_id and request.owner_id != actor.id and not actor.has(Role.ADMIN):
-                raise NotAllowed(f"{request.reference} is owned by {request.owner_name or 'another TST'}; ask them, or have a triager reassign it.")
+            require_owner_or_free(actor, request)
             request.owner_id = request.owner_id or actor.id
             request.owner_name = request.owner_name or actor.name
             request.status = Status.IN_PROGRESS.value
@@ -40,7 +40,7 @@ class ChampionLadder:
         return await self._one(actor, Step(number, "champion_offered", change, note, False, (REFRESH,)), match_ops)
 
     async def record(self, actor: Actor, number: int, event_type: str, note: str, match_ops: MatchOps) -> Request:
-        """Add a champion's answer, or a lapsed offer, to the request's history; the request must still need a champion."""
+        """Add a champion's response, or a lapsed offer, to the request's history; the request must still need a champion."""
         return await self._one(actor, Step(number, event_type, require_champion_work, note, False, (REFRESH,)), match_ops)
 
     async def resolve(self, actor: Actor, number: int, note: str, match_ops: MatchOps) -> Request:

@@ -23,7 +23,7 @@ class GraphAuthenticationError(GraphError):
 
 
 class GraphPermissionError(GraphError):
-    """Graph refused the call (HTTP 403): a missing application permission or access policy."""
+    """Graph rejected the call with HTTP 403, because of a missing application permission or access policy."""
 
 
 class GraphNotFound(GraphError):
@@ -31,7 +31,7 @@ class GraphNotFound(GraphError):
 
 
 class GraphThrottled(GraphError):
-    """Graph kept answering HTTP 429 for longer than the bot may wait."""
+    """Graph kept returning HTTP 429 for longer than the bot may wait."""
 
     def __init__(self, message: str, retry_after: float | None = None, **details):
         super().__init__(message, **details)

@@ -1,5 +1,6 @@
 """Session meetings as Outlook events with Teams meetings on the organising TST's calendar, through Microsoft Graph."""
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -19,21 +20,22 @@ class GraphCalendar:
         self.graph = graph
 
     async def addresses(self, attendees: Sequence[Attendee]) -> dict[str, str]:
-        """Look up each teacher's email address in the directory; raises InvalidInput for someone without one."""
-        found: dict[str, str] = {}
-        for attendee in attendees:
-            try:
-                user = await self.graph.get_user(attendee.teacher_id)
-            except (GraphNotFound, GraphRequestError) as error:
-                raise InvalidInput(
-                    f"{attendee.teacher_name} ({attendee.school}) was not found in Microsoft 365, so they cannot be invited. "
-                    "Take them out of the group and help them one-to-one."
-                ) from error
-            address = user.get("mail") or user.get("userPrincipalName")
-            if not address:
-                raise InvalidInput(f"{attendee.teacher_name} has no email address in Microsoft 365, so they cannot be invited.")
-            found[attendee.teacher_id] = address
-        return found
+        """Look up the teachers' email addresses in the directory, all at once; raises InvalidInput for someone without one."""
+        found = await asyncio.gather(*(self._address(attendee) for attendee in attendees))
+        return {attendee.teacher_id: address for attendee, address in zip(attendees, found)}
+
+    async def _address(self, attendee: Attendee) -> str:
+        try:
+            user = await self.graph.get_user(attendee.teacher_id)
+        except (GraphNotFound, GraphRequestError) as error:
+            raise InvalidInput(
+                f"{attendee.teacher_name} ({attendee.school}) was not found in Microsoft 365, so they cannot be invited. "
+                "Take them out of the group and help them one-to-one."
+            ) from error
+        address = user.get("mail") or user.get("userPrincipalName")
+        if not address:
+            raise InvalidInput(f"{attendee.teacher_name} has no email address in Microsoft 365, so they cannot be invited.")
+        return address
 
     async def create(self, session: Session, description: str) -> CreatedMeeting:
         event = await self.graph.create_meeting(

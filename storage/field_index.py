@@ -1,7 +1,7 @@
-"""In-memory secondary indexes that let the TinyDB store answer `find` without scanning a collection.
+"""In-memory secondary indexes, so the TinyDB store's `find` does not scan a whole collection.
 
-An index maps each value of one field to the keys of the documents holding
-it. Results must equal a scan with TinyDB's `Query()[field] == value`, in
+An index maps each value of one field to the keys of the documents that
+contain it. Results must equal a scan with TinyDB's `Query()[field] == value`, in
 the collection's own order, so the indexes keep three rules:
 
 * only values of the exact types str, int, float, bool and None go into the
@@ -26,7 +26,7 @@ Document = Mapping[str, Any]
 
 
 def is_indexable(value: Any) -> bool:
-    """Return True for values whose hash-bucket lookup gives the same answer as `==`."""
+    """Return True for values whose hash-bucket lookup gives the same result as `==`."""
     return type(value) in SCALAR_TYPES and value == value  # NaN equals nothing, so it is compared one by one
 
 

@@ -221,8 +221,8 @@ class JournalStorage(Storage):
         """When `compaction_due`, seal the journal and return the job that writes the snapshot, else None.
 
         Call it between writes, from the thread that writes. Run the job in
-        a worker thread while writes go on; it logs a failure instead of
-        raising, and a later call starts the compaction again.
+        a worker thread while writes go on. The job logs a failure instead of
+        raising it, and a later call starts the compaction again.
         """
         if not self.compaction_due():
             return None
@@ -349,8 +349,8 @@ class JournalStorage(Storage):
     def _load(self) -> None:
         # The loaded documents contain no reference cycles, so the cyclic
         # collector only slows the load down. Afterwards gc.freeze() moves them
-        # out of its generations, so later collections do not walk them again;
-        # reference counting still frees each one once a write replaces it.
+        # out of its generations, so later collections do not walk them again.
+        # Reference counting still frees each one once a write replaces it.
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -425,8 +425,8 @@ class JournalStorage(Storage):
     def _write_snapshot(self, data: Mapping[str, Mapping[str, Any]], seq: int, yield_between_chunks: bool) -> None:
         """Write the data as the new snapshot at `seq`, atomically and durably.
 
-        The file is written a chunk of documents at a time, so memory holds
-        one chunk's JSON rather than the whole file's.
+        The file is written a chunk of documents at a time, so memory
+        contains one chunk's JSON rather than the whole file's.
         """
         final = self.folder / SNAPSHOT_NAME
         temporary = self.folder / (SNAPSHOT_NAME + ".tmp")
@@ -447,7 +447,7 @@ class JournalStorage(Storage):
                     write(separator + orjson.dumps(chunk, option=JSON_OPTIONS)[1:-1])
                     separator = b","
                     if yield_between_chunks:
-                        time.sleep(0)  # releases the GIL, so the event loop thread need not wait for it
+                        time.sleep(0)  # releases the GIL, which gives the event loop thread a chance to take it
                 write(b"},")
             write(b'"%b":%b}' % (META_KEY.encode("ascii"), orjson.dumps({"seq": seq})))
             handle.flush()

@@ -59,7 +59,7 @@ class TinyDBStore(Store):
     """A `Store` kept in a TinyDB database whose storage is a `JournalStorage`.
 
     Documents live in memory, in the dicts of the TinyDB storage. `find`
-    answers from in-memory field indexes (see `storage.field_index`)
+    reads in-memory field indexes (see `storage.field_index`)
     instead of scanning a collection. Writes go to the journal as one
     fsynced line a batch, so a write costs the same whatever the size of the
     data. Batches that callers submit while a journal write is under way are
@@ -194,12 +194,20 @@ class TinyDBStore(Store):
 
         failure: StorageError | None = None
         if accepted:
-            # Only the journal write and fsync run in a worker thread. Memory
-            # changes here on the event loop, because get and find read the
-            # same dicts without a lock.
+            encoded_batches = [encoded for _, _, encoded in accepted]
             self._writing = True
             try:
-                await asyncio.to_thread(storage.append_encoded, [encoded for _, _, encoded in accepted])
+                if len(accepted) == 1 and not self._queue:
+                    # Nothing else is waiting to be written, so the load is light and
+                    # other turns lose little while the loop waits for one fsync. A
+                    # worker thread would cost more CPU than the fsync takes.
+                    # NOTE: a stalled disk therefore stalls the event loop for as long.
+                    storage.append_encoded(encoded_batches)
+                else:
+                    # Under load the fsync runs in a worker thread, so other turns go
+                    # on meanwhile. Memory still changes only on the event loop,
+                    # because get and find read the same dicts without a lock.
+                    await asyncio.to_thread(storage.append_encoded, encoded_batches)
             except StorageError as error:
                 failure = error
             finally:
@@ -251,7 +259,7 @@ def _check(
 
     Returns the changes to write and their journal encoding. The changes
     hold documents decoded from that encoding: they are copies, so callers
-    may change their own documents afterwards, and memory holds exactly
+    may change their own documents afterwards, and memory contains exactly
     what a reopen reads back (a tuple becomes a list, an int key a str).
     Raises VersionConflict, or TypeError for a value that is not JSON.
     """

@@ -108,6 +108,11 @@ class VisitPlanner:
         require_visit_work(request)
         require_owner_or_free(actor, request)
         await self._require_replaceable(request)
+        options = [{"start": to_iso(start), "end": to_iso(start + timedelta(minutes=minutes))} for start in starts]
+        current = await self.current(number)
+        if current is not None and current.state is VisitStatus.PROPOSED and (current.options, current.note) == (options, note):
+            # The same times again are a double click or a replayed submit, so the first proposal stands.
+            return current
 
         now = to_iso(self.now())
         visit = Visit(
@@ -119,7 +124,7 @@ class VisitPlanner:
             school=request.school,
             organizer_id=actor.id,
             organizer_name=actor.name,
-            options=[{"start": to_iso(start), "end": to_iso(start + timedelta(minutes=minutes))} for start in starts],
+            options=options,
             calendar=self.calendar.kind,
             calendar_key=secrets.token_urlsafe(18),
             note=note,
@@ -229,7 +234,7 @@ class VisitPlanner:
         Helpdesk._require_role(actor, Role.TST, "cancel visits")
         reason = _checked_note(reason, required=True, what="reason")
         visit = await self.get(visit_id)
-        Helpdesk._require_owner(actor, await self.helpdesk.get(visit.request))
+        require_organizer_or_owner(actor, visit, await self.helpdesk.get(visit.request))
         if visit.state not in (VisitStatus.PROPOSED, VisitStatus.BOOKED):
             raise InvalidTransition(f"Visit {visit.id} is {visit.state.value}, so it cannot be cancelled.")
         if visit.state is VisitStatus.BOOKED:
@@ -260,7 +265,7 @@ class VisitPlanner:
         try:
             await self._commit(actor, visit.request, "visit_cancelled", f"Cancelled the {visit.kind_label}: {reason}", visit_ops)
         except (HelpdeskError, StorageError) as error:
-            # NOTE: the calendar event is already cancelled here; the stored visit says booked until a TST cancels it again.
+            # NOTE: the calendar event is already cancelled here; the stored visit stays booked until a TST cancels it again.
             logger.error("visit %s: storing the cancellation failed after the calendar event was cancelled: %s", visit.id, type(error).__name__)
             raise
         logger.info("visit %s cancelled by %s", visit.id, actor.id)
@@ -272,6 +277,7 @@ class VisitPlanner:
         kind = _checked_outcome(outcome)
         note = _checked_note(note, required=True, what="note")
         visit = await self.get(visit_id)
+        require_organizer_or_owner(actor, visit, await self.helpdesk.get(visit.request))
         if visit.state is VisitStatus.COMPLETED:
             raise InvalidTransition(f"What was done on visit {visit.id} is already recorded.")
         if visit.state is not VisitStatus.BOOKED:
@@ -292,7 +298,7 @@ class VisitPlanner:
             self._record(current, now, actor, "completed", kind.label)
             return [Put(VISITS, current.id, current.to_doc(), current.version)]
 
-        request = await self.ladder.resolve(actor, visit.request, kind.level, resolution, visit_ops)
+        request = await self.ladder.resolve(actor, visit.request, kind.level, resolution, visit_ops, visit.organizer_id)
         logger.info("visit %s recorded by %s as %s", visit.id, actor.id, kind.value)
         return request
 
@@ -490,6 +496,12 @@ class VisitPlanner:
             f"Technology Support Teacher: {visit.organizer_name}. Teacher: {visit.teacher_name}. School: {visit.school}."
         )
         return text + (f"\n{visit.note}" if visit.note else "")
+
+
+def require_organizer_or_owner(actor: Actor, visit: Visit, request: Request) -> None:
+    """Raise unless the actor is the visit's TST, the request's owner or an admin; a level change clears the owner, not the visit's TST."""
+    if actor.id not in (visit.organizer_id, request.owner_id) and not actor.has(Role.ADMIN):
+        raise NotAllowed(f"Only {visit.organizer_name}, who planned this visit, or the owner of {request.reference} can do that.")
 
 
 def _history(now: str, actor: Actor, action: str, note: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 msal accepts only https:// authorities, so the fake serves TLS with a
 self-signed certificate for 127.0.0.1, written to `ca_bundle` for the client
-to trust. It answers with the documented shapes:
+to trust. It returns the documented shapes:
 
 * ``GET /{tenant}/v2.0/.well-known/openid-configuration``: the OpenID
   configuration msal reads before its first token request;
@@ -19,9 +19,9 @@ to trust. It answers with the documented shapes:
 
 Graph errors have the body ``{"error": {"code", "message", "innerError":
 {"date", "request-id", "client-request-id"}}}``. `fail_next` queues error
-answers (with headers such as Retry-After) for the next Graph calls, and
-`expire_tokens` makes every issued token answer 401
-InvalidAuthenticationToken, as an expired or revoked token does.
+responses (with headers such as Retry-After) for the next Graph calls, and
+`expire_tokens` makes every issued token get 401 InvalidAuthenticationToken,
+as an expired or revoked token does.
 """
 
 import datetime
@@ -142,13 +142,13 @@ class FakeGraph:
         self.users[user_id] = {"id": user_id, "displayName": name, "mail": mail, "userPrincipalName": f"{user_id[-4:]}@district.example"}
 
     def fail_next(self, status: int, count: int = 1, code: str = "", headers: dict[str, str] | None = None, path_contains: str = "") -> None:
-        """Answer the next `count` Graph calls (whose path contains `path_contains`) with an error."""
+        """Make the next `count` Graph calls (whose path contains `path_contains`) fail with an error."""
         code = code or DEFAULT_CODES.get(status, "UnknownError")
         message = DEFAULT_MESSAGES.get(code, "The request failed.")
         self.failures.extend(Failure(status, code, message, headers or {}, path_contains) for _ in range(count))
 
     def expire_tokens(self) -> None:
-        """Make every token issued so far answer 401, as an expired token does."""
+        """Make every token issued so far get HTTP 401, as an expired token does."""
         for token in self.issued:
             self.issued[token] = False
 
@@ -230,9 +230,11 @@ class FakeGraph:
         organizer = self.users.get(request.match_info["user"])
         if organizer is None:
             return _error(404, "ErrorInvalidUser", "The requested user is invalid.")
+
         for existing in self.events.values():
             if existing.get("transactionId") == body.get("transactionId") and existing["organizerId"] == organizer["id"]:
                 return web.json_response(_public(existing), status=201)
+
         number = next(self._ids)
         # Real ids are long base64 strings; '=', '+' and '/' check that the client escapes them.
         event_id = f"AAMkAGI2TG93AAA+{number}/x="

@@ -18,7 +18,7 @@ from tests.security.matrix import PEOPLE, open_case
 TEACHER_OWNER, OTHER_TEACHER, TRIAGER, TST_OWNER, OTHER_TST, LEADER, ADMIN_ROLE = PEOPLE
 EVERYONE = frozenset(PEOPLE)
 READ_ONLY = {"newRequest", "myRequests"}
-# Verbs that change nothing and answer with a card in the invoke response (or, refused, with a message).
+# Verbs that change nothing and return a card in the invoke response, or a message when refused.
 READ_ONLY_CARDS = {"sessions", "planSession", "openSession", "refreshSession"}
 # Any TST may plan and run a small-group session, not only the owner of a request in it.
 TSTS = frozenset({TST_OWNER, OTHER_TST, ADMIN_ROLE})
@@ -69,6 +69,14 @@ def payload(verb: str, numbers: dict[str, int], article: str) -> dict:
         "acceptSession": {"session": numbers["session"], "sequence": 0},
         "declineSession": {"session": numbers["session"], "sequence": 0},
         "sessionFollowUp": {"request": numbers["waiting_group"], "choice": "remote"},
+        "offerChampion": {"request": numbers["champion_request"], "champion": PEOPLE[OTHER_TEACHER].aad_object_id},
+        "acceptChampionOffer": {"offer": numbers["offer"]},
+        "declineChampionOffer": {"offer": numbers["offer"]},
+        "championDone": {"offer": numbers["connected_offer"], "note": "We met at lunch."},
+        "proposeVisit": {"request": numbers["visit_request"], "date1": _days_ahead(10), "time1": "10:00", "duration": "60"},
+        "chooseVisitTime": {"visit": numbers["visit_proposed_visit"], "option": "0"},
+        "cancelVisit": {"visit": numbers["visit_booked_visit"], "reason": "The TST is away."},
+        "recordVisit": {"visit": numbers["visit_started_visit"], "outcome": "visit", "note": "Set up the projector."},
     }[verb]
     return {**FORGED, **data}
 
@@ -111,6 +119,15 @@ ALLOWED = {
     "acceptSession": {TEACHER_OWNER},
     "declineSession": {TEACHER_OWNER},
     "sessionFollowUp": {TEACHER_OWNER},
+    # The other teacher is the Technology Champion the offers were made to; nobody else may answer them.
+    "offerChampion": {TST_OWNER, ADMIN_ROLE},
+    "acceptChampionOffer": {OTHER_TEACHER},
+    "declineChampionOffer": {OTHER_TEACHER},
+    "championDone": {OTHER_TEACHER},
+    "proposeVisit": {TST_OWNER, ADMIN_ROLE},
+    "chooseVisitTime": {TEACHER_OWNER},
+    "cancelVisit": {TST_OWNER, ADMIN_ROLE},
+    "recordVisit": {TST_OWNER, ADMIN_ROLE},
 }
 STAFF_CONVERSATIONS = {"triage": channel_conversation(f"{TEAM_ID};messageid=1"), "tst": channel_conversation(f"{TST_CHANNEL_ID};messageid=2")}
 

@@ -24,8 +24,8 @@ FORM = {
     "scope": "one_to_one",
     "school": "Pinetree Secondary",
 }
-# The role that clicks each verb twice: the first of these that the verb allows.
-PREFERRED_ROLES = ("TST who owns the request", "triager", "teacher who owns the request", "admin")
+# The role that clicks each verb twice: the first of these that the verb allows (the other teacher is the Technology Champion).
+PREFERRED_ROLES = ("TST who owns the request", "triager", "teacher who owns the request", "admin", "another teacher")
 
 
 def with_id(activity: Activity, activity_id: str) -> Activity:

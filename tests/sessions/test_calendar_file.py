@@ -64,7 +64,7 @@ def test_file_without_link_has_no_url():
     assert not any(line.startswith(("URL:", "LOCATION:")) for line in content)
 
 
-def test_long_lines_fold_at_75_octets_without_splitting_characters():
+def test_long_lines_fold_at_75_octets():
     line = "DESCRIPTION:" + "Élèves 🧑‍🏫 " * 30
 
     folded = fold_line(line)

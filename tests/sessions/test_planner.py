@@ -303,7 +303,7 @@ async def test_cancel_after_outlook_deleted_meeting(graph_services, fake_graph):
 # Answers
 
 
-async def test_accept_records_answer_and_tells_organizer(graph_services):
+async def test_accept_records_response_and_notifies(graph_services):
     session = await schedule(graph_services, await group(graph_services, ALEX, SAM))
 
     first = await graph_services.sessions.respond(actor(graph_services, ALEX), session.id, accept=True)
@@ -348,14 +348,14 @@ async def test_failed_decline_keeps_teacher_invited(graph_services, fake_graph):
     assert len(fake_graph.event(session.event_id)["attendees"]) == 2
 
 
-async def test_other_teacher_cannot_answer(graph_services):
+async def test_other_teacher_cannot_respond(graph_services):
     session = await schedule(graph_services, await group(graph_services, ALEX, SAM))
 
     with pytest.raises(NotAllowed, match="for another teacher"):
         await graph_services.sessions.respond(actor(graph_services, JORDAN), session.id, accept=True)
 
 
-async def test_outlook_answers_are_copied(graph_services, fake_graph):
+async def test_outlook_responses_are_copied(graph_services, fake_graph):
     numbers = await group(graph_services, ALEX, SAM)
     session = await schedule(graph_services, numbers)
     attendees = fake_graph.event(session.event_id)["attendees"]

@@ -64,7 +64,7 @@ def cards_sent_to(connector: FakeConnector, conversation_id: str) -> list[dict]:
     return [call.body["attachments"][0]["content"] for call in connector.messages_to(conversation_id) if call.body.get("attachments")]
 
 
-async def test_schedule_and_answer_over_http(graph_app, fake_graph):
+async def test_schedule_and_respond_over_http(graph_app, fake_graph):
     await graph_app.post(installed(TEACHER))
     await graph_app.post(installed(TEACHER_2))
     numbers = await group(graph_app.services, ALEX, SAM)
@@ -91,7 +91,7 @@ async def test_schedule_and_answer_over_http(graph_app, fake_graph):
     status, body = await graph_app.post(execute(TEACHER_2, "declineSession", {"session": "1", "sequence": 0}))
     assert "You declined" in card_text(body["value"])
     assert [item["emailAddress"]["address"] for item in fake_graph.event(event["id"])["attendees"]] == ["alex@district.example"]
-    # Adele has no personal chat with the bot, so the answer goes to the TST channel.
+    # Adele has no personal chat with the bot, so the response goes to the TST channel.
     assert "Sam Patel declined your small-group session" in card_text(graph_app.connector.threads_in(TST_CHANNEL_ID)[-1].body["activity"]["attachments"][0]["content"])
 
     status, body = await graph_app.post(execute(TST, "cancelSession", {"session": "1", "comment": "Snow day."}, thread))

@@ -138,7 +138,7 @@ async def test_indexes_rebuilt_on_reopen(store):
         await store.close()
 
 
-async def test_equal_numbers_and_bools_match_as_in_a_scan(store):
+async def test_equal_numbers_and_bools_match(store):
     await store.apply(
         [
             Put("items", "int", {"value": 1}),
