@@ -189,12 +189,13 @@ async def _scheduler_context(app: web.Application):
 
 
 async def _outbox_worker(app: web.Application):
+    notifier = app[BOT].notifier
+
     async def loop() -> None:
+        # Turns start delivery themselves; this picks up what a crash or a failed send left pending.
         while True:
-            try:
-                await app[BOT].notifier.flush()
-            except StorageError:
-                logger.exception("outbox delivery stopped by a storage error; retrying in %d s", OUTBOX_INTERVAL_SECONDS)
+            notifier.kick()
+            await notifier.idle()
             await asyncio.sleep(OUTBOX_INTERVAL_SECONDS)
 
     task = asyncio.create_task(loop())
@@ -202,6 +203,7 @@ async def _outbox_worker(app: web.Application):
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    await notifier.close()
 
 
 async def _messages(request: web.Request) -> web.Response:

@@ -116,7 +116,7 @@ class HelpdeskBot(TeamsActivityHandler):
             await self.messenger.remember_connector(activity)
         await super().on_turn(turn_context)
         if self.notifier:
-            await self.notifier.flush()
+            self.notifier.kick()
 
     # Install and welcome
 

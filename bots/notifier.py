@@ -7,6 +7,8 @@ replicas never deliver the same one), delivers it, and marks it sent, or
 puts it back for a later try after a temporary failure.
 """
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -19,7 +21,7 @@ from dialogs.knowledge_actions import review_card
 from dialogs.staff_view import staff_card, triage_digest
 from domain.clock import to_iso, utc_now
 from domain.request import Event, Level, Request
-from storage import Delete, Put, VersionConflict
+from storage import Delete, Put, StorageError, VersionConflict
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,40 @@ class Notifier:
     def __init__(self, services: Services, messenger: TeamsMessenger):
         self.services = services
         self.messenger = messenger
+        self._task: asyncio.Task | None = None
+        self._again = False
+
+    def kick(self) -> None:
+        """Deliver the outbox in the background, so a slow or throttled send never delays a reply to Teams.
+
+        One delivery task runs at a time; a kick during a run makes it run once more.
+        """
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = asyncio.create_task(self._run_in_background())
+
+    async def idle(self) -> None:
+        """Wait until the background delivery started by `kick` has finished."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def close(self) -> None:
+        """Stop the background delivery; what it did not send stays pending for the next start."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run_in_background(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self.flush()
+            except StorageError:
+                logger.exception("outbox delivery stopped by a storage error; it resumes on the next change")
+            if not self._again:
+                return
 
     async def flush(self) -> int:
         """Deliver every pending outbox entry, oldest first; return how many were delivered."""

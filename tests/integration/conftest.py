@@ -6,7 +6,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from botbuilder.schema import Activity
 
-from bot import build_app
+from bot import BOT, build_app
 from tests.integration.fake_connector import FakeConnector
 
 
@@ -29,7 +29,13 @@ class BotClient:
         activity.service_url = self.connector.url
         response = await self.client.post("/api/messages", json=activity.serialize())
         body = await response.json() if response.content_length else None
+        await delivered(self.client)
         return response.status, body
+
+
+async def delivered(client: TestClient) -> None:
+    """Wait for the outbox deliveries a turn started in the background, as the tests check what was sent."""
+    await client.app[BOT].notifier.idle()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The main path over HTTP: the real app, the real adapter and a fake Bot Connector."""
 
+from bot import BOT
 from tests.conftest import card_text
 from tests.factories import TEACHER, TEAM_ID, TRIAGER, TST, TST_2, TST_CHANNEL_ID, channel_conversation, execute, installed, personal
 
@@ -79,3 +80,21 @@ async def test_button_without_card_answers_200(bot_client, connector):
     assert status == 200
     assert body["type"] == "application/vnd.microsoft.activity.message"
     assert any("submitIntake" in str(call.body) for call in connector.messages_to(personal(TEACHER).id))
+
+
+async def test_reply_does_not_wait_for_throttled_delivery(bot_client, connector):
+    notifier = bot_client.client.app[BOT].notifier
+    await bot_client.post(installed(TEACHER))
+    status, body = await bot_client.post(execute(TEACHER, "submitIntake", {**FORM, "intakeId": "throttled"}))
+    number = body["value"]["actions"][0]["data"]["request"]
+    connector.fail_next(429, count=1, headers={"Retry-After": "1"})
+
+    decline = execute(TEACHER, "declineSuggestion", {"request": number})
+    decline.service_url = connector.url
+    response = await bot_client.client.post("/api/messages", json=decline.serialize())
+    still_delivering = not notifier._task.done()
+    await notifier.idle()
+
+    assert response.status == 200
+    assert still_delivering
+    assert len(connector.threads_in(TEAM_ID)) == 1

@@ -8,6 +8,7 @@ from botbuilder.schema import Activity
 from bot import SERVICES, build_app
 from config import Settings
 from storage import Store
+from tests.integration.conftest import delivered
 
 # Every collection the bot writes while handling activities.
 COLLECTIONS = (
@@ -41,4 +42,5 @@ class AppClient:
     async def post(self, activity: Activity, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         response = await self.client.post("/api/messages", json=activity.serialize(), headers=headers or {})
         body = await response.json() if response.content_length and response.content_type == "application/json" else None
+        await delivered(self.client)
         return response.status, body

@@ -8,6 +8,7 @@ from config import load_settings
 from tests.conftest import REPO, card_text
 from tests.factories import TEACHER, TEACHER_2, TST, TST_CHANNEL_ID, channel_conversation, execute, installed, message, personal
 from tests.graph.conftest import RecordedSleep, graph_environ
+from tests.integration.conftest import delivered
 from tests.integration.fake_connector import FakeConnector
 from tests.sessions.conftest import NOW
 from tests.sessions.helpers import ALEX, PEOPLE_WITH_MAIL, SAM, group
@@ -28,6 +29,7 @@ class App:
         activity.service_url = self.connector.url
         response = await self.client.post("/api/messages", json=activity.serialize())
         body = await response.json() if response.content_length else None
+        await delivered(self.client)
         return response.status, body
 
 
