@@ -34,6 +34,7 @@ from dialogs.visits import VISIT_WORDS, VisitsDialog, visit_verbs
 from dialogs.welcome import WelcomeDialog
 from domain.actor import Actor, Role
 from domain.clock import utc_now
+from domain.request import Status
 from domain.errors import AlreadyClaimed, HelpdeskError, InvalidInput
 from escalation.roles import UNKNOWN_NAME
 from storage import StorageError
@@ -189,12 +190,31 @@ class HelpdeskBot(TeamsActivityHandler):
             await self._send_report(turn_context, actor, text)
         elif text in CHAMPION_COMMANDS:
             await turn_context.send_activity(MessageFactory.text(await self.champions.personal_command(actor, text)))
+        elif waiting := await self._request_waiting_on(actor):
+            await self._teacher_chat_reply(turn_context, actor, waiting, _question_text(turn_context))
         else:
             question = _question_text(turn_context)
             await turn_context.send_activity(
                 MessageFactory.text("Let's turn that into a request. I filled in what I could; check the form and send it.")
             )
             await turn_context.send_activity(MessageFactory.attachment(attachment(await self.intake.form(actor, question))))
+
+    async def _request_waiting_on(self, actor: Actor) -> int | None:
+        """Return the number of the teacher's one request that waits on their answer, or None (none or several)."""
+        waiting = [request for request in await self.services.helpdesk.requests_of(actor.id) if request.state is Status.WAITING_ON_TEACHER]
+        return waiting[0].number if len(waiting) == 1 else None
+
+    async def _teacher_chat_reply(self, turn_context: TurnContext, actor: Actor, number: int, text: str) -> None:
+        """Send a teacher's chat message to the TST thread of the request that waits on their answer."""
+        try:
+            await self.services.ladder.teacher_reply(actor, number, text)
+        except HelpdeskError as error:
+            logger.info("chat reply on request %d by %s rejected: %s", number, actor.id, type(error).__name__)
+            await turn_context.send_activity(MessageFactory.text(str(error)))
+            return
+        await turn_context.send_activity(
+            MessageFactory.text(f"Sent to your Technology Support Teacher as your answer about #{number}. To ask something new, type new request.")
+        )
 
     async def _channel_message(self, turn_context: TurnContext, actor: Actor, text: str) -> None:
         """Reply to a message that @mentions the bot in a channel: queue views, the report, or a message to a request's teacher."""

@@ -40,7 +40,7 @@ async def staff_card(
         settings.timezone,
         place,
         channels=[(channel.key, channel.name) for channel in settings.tst_channels],
-        default_channel=settings.default_tst_channel,
+        default_channel=settings.channel_for(request.category),
         article_choices=answer_choices(services, request)[:answer_limit] if place == "triage" else (),
         tst_choices=await tst_choices(services) if place == "triage" else (),
         notice=notice,

@@ -1,8 +1,12 @@
 """The ladder beyond the main path: assign, change level, conversation, reopen, merge, link and queues."""
 
-from tests.conftest import card_text, cards, invoke_body, texts
+from dataclasses import replace
+
+from bots.helpdesk_bot import HelpdeskBot
+from config import ChannelSettings
+from tests.conftest import BotDriver, card_text, cards, invoke_body, texts
 from tests.dialogs.test_staff import TRIAGE, TST_THREAD, filed_and_declined, routed
-from tests.factories import TEACHER, TEACHER_2, TRIAGER, TST, TST_2, TST_CHANNEL_ID, channel_conversation, execute, mention_message
+from tests.factories import TEACHER, TEACHER_2, TRIAGER, TST, TST_2, TST_CHANNEL_ID, channel_conversation, execute, mention_message, message
 
 TST_CHANNEL = channel_conversation(TST_CHANNEL_ID)
 
@@ -234,3 +238,45 @@ async def test_every_change_has_an_event(driver, services):
     assert all(event.at.endswith("Z") for event in events)
     assert all(event.actor_id for event in events)
     assert invoke_body(await driver.send(execute(TST_2, "claim", {"request": number}, TST_THREAD))) is not None
+
+
+async def test_chat_text_answers_waiting_request(driver, services):
+    number = await claimed(driver, services)
+    await driver.send(execute(TST, "messageTeacher", {"request": number, "message": "Which period works?", "waitForReply": "true"}, TST_THREAD))
+
+    replies = await driver.send(message(TEACHER, "Period 3 on Tuesday"))
+    request = await services.helpdesk.get(number)
+    last = (await services.helpdesk.history(number))[-1]
+
+    assert any(f"answer about #{number}" in text for text in texts(replies))
+    assert cards(replies) == []
+    assert request.status == "in_progress"
+    assert (last.type, last.note) == ("message_from_teacher", "Period 3 on Tuesday")
+
+
+async def test_chat_text_opens_form_when_nothing_waits(driver, services):
+    await claimed(driver, services)
+
+    replies = await driver.send(message(TEACHER, "How do I share a OneNote page?"))
+
+    assert len(cards(replies)) == 1
+    assert any("turn that into a request" in text for text in texts(replies))
+
+
+async def test_routing_rule_sets_default_channel(services):
+    from dialogs.staff_view import staff_card
+    from tests.conftest import find_input
+
+    number = await filed_and_declined(BotDriver(HelpdeskBot(services)), services)
+    request = await services.helpdesk.get(number)
+    secondary = ChannelSettings(key="tst-secondary", name="TST secondary", team_id="19:team", channel_id="19:secondary")
+    services.settings = replace(
+        services.settings,
+        tst_channels=(*services.settings.tst_channels, secondary),
+        routing={request.category: "tst-secondary"},
+        default_tst_channel="tst-remote",
+    )
+
+    card = await staff_card(services, request, "triage")
+
+    assert find_input(card, "channel")["value"] == "tst-secondary"
