@@ -6,6 +6,8 @@ import contextlib
 import logging
 import os
 import sys
+import threading
+import time
 from types import SimpleNamespace
 
 from aiohttp import web
@@ -18,6 +20,7 @@ from bots.authentication import CheckedBotFrameworkAuthentication
 from bots.connector_cache import ConnectorClientCache
 from bots.dedupe import InboundDedupe
 from bots.helpdesk_bot import UNEXPECTED_ERROR, HelpdeskBot
+from bots.logging_setup import AccessLogger, TurnLogContext, configure_logging, request_id_middleware
 from bots.messenger import TeamsMessenger
 from bots.retry import RetryPolicy
 from bots.scheduler import build_scheduler
@@ -44,13 +47,21 @@ BOT = web.AppKey("bot", HelpdeskBot)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 RETRY_POLICY = web.AppKey("retry_policy", RetryPolicy)
 OUTBOX_INTERVAL_SECONDS = 30
+# At shutdown, in-flight HTTP requests get this long to finish before they are cancelled. Teams stops
+# waiting for a reply after 10–15 s, so a turn that takes longer has failed for the user anyway.
+SHUTDOWN_TIMEOUT_SECONDS = 15.0
+# At shutdown, a running outbox delivery or scheduled job gets this long to finish; what is left stays pending.
+BACKGROUND_DRAIN_SECONDS = 10.0
+# After the app has stopped, worker threads get this long to end before the process exits without them.
+THREAD_EXIT_SECONDS = 2.0
 # Replicas starting together race to add the starter articles, and each conflict means another replica added some first.
 SEED_ATTEMPTS = 3
 
 
 def build_app(settings: Settings) -> web.Application:
     """Return the aiohttp application; storage opens and closes with it."""
-    app = web.Application()
+    # Every request gets an id that its log records carry (see bots/logging_setup.py).
+    app = web.Application(middlewares=[request_id_middleware])
     app[SETTINGS] = settings
 
     # Storage, the knowledge base and the domain services open at start-up and close at shutdown.
@@ -63,6 +74,8 @@ def build_app(settings: Settings) -> web.Application:
     app.on_cleanup.append(lambda _app: authentication.close())
     adapter = CloudAdapter(authentication)
     adapter.on_turn_error = _on_turn_error
+    # First, so that the records of the middleware below carry the turn's activity and conversation ids.
+    adapter.use(TurnLogContext())
     if settings.app_tenant_id:
         adapter.use(TenantGuard(settings.app_tenant_id))
     app[ADAPTER] = adapter
@@ -185,7 +198,7 @@ async def _scheduler_context(app: web.Application):
     scheduler = build_scheduler(app[SETTINGS], reminders, app[BOT].notifier)
     scheduler.start()
     yield
-    scheduler.shutdown(wait=False)
+    await scheduler.stop(BACKGROUND_DRAIN_SECONDS)
 
 
 async def _outbox_worker(app: web.Application):
@@ -203,6 +216,11 @@ async def _outbox_worker(app: web.Application):
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    # A delivery under way may finish; after the timeout it is cancelled and its entry stays pending for the next start.
+    try:
+        await asyncio.wait_for(notifier.idle(), BACKGROUND_DRAIN_SECONDS)
+    except asyncio.TimeoutError:
+        logger.warning("outbox delivery still running %.0f s after shutdown began; cancelling it", BACKGROUND_DRAIN_SECONDS)
     await notifier.close()
 
 
@@ -301,16 +319,59 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, ArticleImportError) as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    configure_logging(settings.log_level, settings.log_format)
     if args.check_config:
         print(f"Configuration in {settings.config_path} is valid.")
         return 0
+
+    app = build_app(settings)
+    app.on_shutdown.append(_log_shutdown)
+    logger.info("starting on http://%s:%d", settings.host, settings.port)
     try:
-        web.run_app(build_app(settings), host=settings.host, port=settings.port, print=None)
+        # run_app stops on SIGINT and SIGTERM: it stops accepting connections, waits for in-flight requests,
+        # then runs the cleanup above (scheduler, outbox, storage) in reverse order of set-up.
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            print=None,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
+            access_log_class=AccessLogger,
+        )
     except StorageError as error:
         print(f"Storage error: {error}", file=sys.stderr)
         return 3
+
+    logger.info("stopped")
+    _exit_without_stuck_threads(0)
     return 0
+
+
+def _exit_without_stuck_threads(code: int) -> None:
+    """Exit at once when worker threads outlive the app, instead of waiting for them at interpreter exit.
+
+    botframework-connector 4.17.1 sends through msrest's requests-based sender
+    in the event loop's executor threads. Cancelling a send at shutdown does
+    not stop its thread, which can block in the HTTP call until msrest's
+    timeout. Storage is closed by then, so exiting cannot cut a write short.
+    """
+    deadline = time.monotonic() + THREAD_EXIT_SECONDS
+    for thread in _worker_threads():
+        thread.join(max(deadline - time.monotonic(), 0))
+    stuck = _worker_threads()
+    if stuck:
+        logger.warning("exiting with %d worker threads still blocked, most likely in connector sends", len(stuck))
+        logging.shutdown()
+        os._exit(code)
+
+
+def _worker_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread is not threading.main_thread() and not thread.daemon and thread.is_alive()]
+
+
+async def _log_shutdown(app: web.Application) -> None:
+    logger.info("shutting down: waiting up to %.0f s for in-flight requests", SHUTDOWN_TIMEOUT_SECONDS)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ from typing import Any
 
 from botbuilder.schema import Activity
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, shown
 
 MAX_REQUEST_NUMBER = 10**9
+MAX_DIGITS = 18
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,9 @@ def _request_number(value: Any) -> int | None:
     if isinstance(value, bool):
         raise InvalidInput("The card names an invalid request number.")
     # ASCII digits only: str.isdigit() also accepts "²", which int() rejects, and other scripts' digits.
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+    # The length bound keeps int() below Python's 4,300-digit limit, past which it raises ValueError.
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= MAX_DIGITS:
         value = int(value.strip())
     if not isinstance(value, int) or not 0 < value < MAX_REQUEST_NUMBER:
-        raise InvalidInput(f"The card names an invalid request number: {value!r}.")
+        raise InvalidInput(f"The card names an invalid request number: {shown(value)}.")
     return value

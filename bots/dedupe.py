@@ -22,13 +22,16 @@ from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.schema import Activity, ActivityTypes
 from msrest.serialization import Model
 
-from domain.clock import to_iso, utc_now
+from domain.clock import from_iso, to_iso, utc_now
 from storage import Delete, Put, Store, VersionConflict
 
 logger = logging.getLogger(__name__)
 
 INBOUND = "inbound"
 RETENTION = timedelta(days=1)
+# A claim not marked done after this long belongs to a run that was killed: Teams answers
+# a turn within 15 seconds or gives up, so no live run takes this long.
+ABANDONED_AFTER = timedelta(minutes=2)
 DEDUPED_TYPES = (ActivityTypes.message, ActivityTypes.invoke)
 STILL_WORKING = "That click is already being handled. If the card does not change, open it again in a minute."
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
@@ -63,9 +66,7 @@ class InboundDedupe(Middleware):
             return
 
         key = inbound_key(activity)
-        try:
-            await self.store.apply([Put(INBOUND, key, {"key": key, "at": to_iso(self.now()), "type": activity.type}, 0)])
-        except VersionConflict:
+        if not await self._claim(key, activity.type):
             logger.info("skipped repeated %s activity %s in conversation %s", activity.type, activity.id, _conversation_id(activity))
             if activity.type == ActivityTypes.invoke:
                 await self._answer_repeat(context, key)
@@ -84,23 +85,41 @@ class InboundDedupe(Middleware):
             # The run failed, so a later delivery of the same activity must be able to run it again.
             await self.store.apply([Delete(INBOUND, key)])
             raise
-        if invoke_responses:
-            await self._keep_response(invoke_responses[-1], key)
+        await self._finish(key, invoke_responses[-1] if invoke_responses else None)
 
-    async def _keep_response(self, sent: Activity, key: str) -> None:
-        """Store the invoke response of the first run, for repeats of the same invoke."""
-        response = sent.value
-        if not isinstance(response, InvokeResponse):
-            return
+    async def _claim(self, key: str, activity_type: str) -> bool:
+        """Claim the activity; return False when another run has it, unless that run died without finishing."""
+        claim = {"key": key, "at": to_iso(self.now()), "type": activity_type, "done": False}
+        try:
+            await self.store.apply([Put(INBOUND, key, claim, 0)])
+            return True
+        except VersionConflict:
+            pass
+        existing = await self.store.get(INBOUND, key)
+        if existing is None or existing.get("done", True) or self.now() - from_iso(existing["at"]) < ABANDONED_AFTER:
+            return False
+        # The run that claimed it was killed mid-turn, so Teams' redelivery runs the turn again.
+        try:
+            await self.store.apply([Put(INBOUND, key, claim, existing["_version"])])
+        except VersionConflict:
+            return False
+        logger.info("taking over activity %s, abandoned by a run that did not finish", key)
+        return True
+
+    async def _finish(self, key: str, sent: Activity | None) -> None:
+        """Mark the run done and keep an invoke's response, for repeats of the same activity."""
+        response = sent.value if sent is not None else None
         claim = await self.store.get(INBOUND, key)
         if claim is None:
             return
         version = claim.pop("_version")
-        claim["response"] = {"status": response.status, "body": serializer_helper(response.body)}
+        claim["done"] = True
+        if isinstance(response, InvokeResponse):
+            claim["response"] = {"status": response.status, "body": serializer_helper(response.body)}
         try:
             await self.store.apply([Put(INBOUND, key, claim, version)])
         except VersionConflict:
-            logger.info("invoke response for %s was not kept: the claim changed", key)
+            logger.info("completion of %s was not recorded: the claim changed", key)
 
     async def _answer_repeat(self, context: TurnContext, key: str) -> None:
         waited = 0.0

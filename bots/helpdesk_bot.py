@@ -8,7 +8,7 @@ from typing import Any
 
 from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, ChannelAccount, Mention
 from botbuilder.schema.teams import MessagingExtensionQuery, MessagingExtensionResponse
 
 from bots.card_actions import CardAction, action_from_invoke, action_from_submit
@@ -289,7 +289,8 @@ class HelpdeskBot(TeamsActivityHandler):
         for message in outcome.messages:
             await turn_context.send_activity(as_message(message))
         if outcome.card is None:
-            return _invoke_message("Done.")
+            # A refusal in the personal chat went out as a message above, and the invoke response repeats it instead of "Done.".
+            return _invoke_message(outcome.refusal or "Done.")
         # Returning the response object ourselves avoids botbuilder 4.17.1's default path,
         # which serialises it twice and fails with HTTP 500.
         return InvokeResponse(status=200, body=_CardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=outcome.card))
@@ -311,7 +312,7 @@ class HelpdeskBot(TeamsActivityHandler):
             if general is not None:
                 return await general(actor, action)
             outcome = await for_request(actor, self._number(action), action.data)
-            if action.data.get("source") == "digest" and outcome.card is not None:
+            if action.data.get("source") == "digest" and outcome.card is not None and _sees_staff_cards(actor):
                 # A click in the digest keeps the digest: it is rebuilt to show what is still waiting.
                 outcome.card = await triage_digest(self.services, utc_now())
             return outcome
@@ -328,6 +329,9 @@ class HelpdeskBot(TeamsActivityHandler):
     async def _refusal(self, actor: Actor, action: CardAction, message: str) -> Outcome:
         """Return a refusal: the message, plus an up-to-date staff card for clients that update the card on submit."""
         refused = Outcome(messages=[message], refusal=message)
+        if not _sees_staff_cards(actor):
+            # Staff cards and the digest show other teachers' requests, so a forged staff button gets the message only.
+            return refused
         place = STAFF_PLACES.get(action.verb)
         if action.data.get("source") == "digest":
             refused.card = await triage_digest(self.services, utc_now())
@@ -383,6 +387,11 @@ def _well_formed(activity: Activity) -> bool:
     )
 
 
+def _sees_staff_cards(actor: Actor) -> bool:
+    """Return True for the helpdesk team, whose channels show the staff cards and the digest."""
+    return actor.has(Role.TST) or actor.has(Role.TRIAGER)
+
+
 def _is_personal(activity: Activity) -> bool:
     conversation = activity.conversation
     return conversation is None or conversation.conversation_type in (None, "personal")
@@ -407,12 +416,33 @@ def strip_bot_mention(activity: Activity) -> str:
     for entity in activity.entities or []:
         if entity is None:  # JSON null in the entities list deserialises to None
             continue
-        raw = entity if isinstance(entity, dict) else {**(entity.additional_properties or {}), "type": entity.type}
+        raw = _entity_fields(entity)
         mentioned = raw.get("mentioned") if isinstance(raw.get("mentioned"), dict) else {}
         mention_text = raw.get("text")
         if raw.get("type") == "mention" and mentioned.get("id") == bot_id and isinstance(mention_text, str) and mention_text:
             text = text.replace(mention_text, " ", 1)
     return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def _entity_fields(entity: Any) -> dict[str, Any]:
+    """Return an entity's fields as JSON-like data, whether it is a dict, a Mention or a plain Entity.
+
+    An activity read from HTTP has plain Entity objects that keep `mentioned`
+    and `text` in `additional_properties`, while a Mention built in code has
+    them as attributes.
+    """
+    if isinstance(entity, dict):
+        return entity
+    fields = {**(getattr(entity, "additional_properties", None) or {}), "type": getattr(entity, "type", None)}
+    if isinstance(entity, Mention):
+        mentioned = entity.mentioned
+        if isinstance(mentioned, ChannelAccount):
+            fields["mentioned"] = {"id": mentioned.id, "name": mentioned.name}
+        elif mentioned is not None:
+            fields["mentioned"] = mentioned
+        if entity.text is not None:
+            fields["text"] = entity.text
+    return fields
 
 
 def _command_text(turn_context: TurnContext) -> str:

@@ -4,12 +4,18 @@ The helpdesk writes an outbox entry in the same atomic batch as the change
 that needs it, so nothing is lost when the process dies before delivery.
 The notifier takes each pending entry by a conditional write (so two
 replicas never deliver the same one), delivers it, and marks it sent, or
-puts it back for a later try after a temporary failure.
+puts it back for a later try after a temporary failure. An entry whose
+process was killed mid-delivery stays "sending"; once SENDING_LEASE has
+passed since it was taken, any notifier takes it again, so it is delivered
+at least once.
 """
 
 import asyncio
 import contextlib
+import contextvars
 import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from bots.ladder_messages import LADDER_KINDS, deliver_ladder_message
@@ -19,20 +25,24 @@ from cards import conversation_card, notice_card, teacher_update_card
 from dialogs.context import Services
 from dialogs.knowledge_actions import review_card
 from dialogs.staff_view import staff_card, triage_digest
-from domain.clock import to_iso, utc_now
+from domain.clock import from_iso, to_iso, utc_now
 from domain.request import Event, Level, Request
 from storage import Delete, Put, StorageError, VersionConflict
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# How long after it was taken a "sending" entry counts as abandoned by a killed process. RetryPolicy waits
+# at most 30 s per send, so a delivery of a few sends normally ends well within this; a slower one may arrive twice.
+SENDING_LEASE = timedelta(minutes=10)
 PLACES = ("triage", "tst")
 
 
 class Notifier:
-    def __init__(self, services: Services, messenger: TeamsMessenger):
+    def __init__(self, services: Services, messenger: TeamsMessenger, now: Callable[[], datetime] = utc_now):
         self.services = services
         self.messenger = messenger
+        self._now = now
         self._task: asyncio.Task | None = None
         self._again = False
 
@@ -44,7 +54,8 @@ class Notifier:
         if self._task is not None and not self._task.done():
             self._again = True
             return
-        self._task = asyncio.create_task(self._run_in_background())
+        # A fresh context, so that the delivery's log records do not carry the ids of the turn that kicked it.
+        self._task = asyncio.create_task(self._run_in_background(), context=contextvars.Context())
 
     async def idle(self) -> None:
         """Wait until the background delivery started by `kick` has finished."""
@@ -69,11 +80,17 @@ class Notifier:
                 return
 
     async def flush(self) -> int:
-        """Deliver every pending outbox entry, oldest first; return how many were delivered."""
+        """Deliver every pending or abandoned outbox entry, oldest first; return how many were delivered."""
         delivered = 0
-        pending = await self.services.store.find("outbox", state="pending")
+        store = self.services.store
+        pending = await store.find("outbox", state="pending")
+        pending += [doc for doc in await store.find("outbox", state="sending") if self._abandoned(doc)]
         for entry in sorted(pending, key=lambda doc: (doc["created_at"], doc["key"])):
             key = entry["key"]
+            if entry["state"] == "sending" and entry.get("attempts", 0) >= MAX_ATTEMPTS:
+                # Each try was cut short, perhaps because delivering this entry kills the process.
+                await self._give_up_abandoned(key, entry)
+                continue
             taken = await self._take(key, entry)
             if taken is None:
                 continue
@@ -82,6 +99,9 @@ class Notifier:
             except DeliveryError as error:
                 await self._failed(key, taken, error)
                 continue
+            except asyncio.CancelledError:
+                await self._put_back(key, taken)
+                raise
             except Exception as error:  # a bug must not stop the rest of the outbox
                 logger.exception("outbox entry %s (%s for request %s) failed unexpectedly", key, taken["kind"], taken["request"])
                 await self._failed(key, taken, DeliveryError(f"{type(error).__name__}: {error}"))
@@ -229,8 +249,14 @@ class Notifier:
     async def _take(self, key: str, entry: dict[str, Any]) -> dict[str, Any] | None:
         taken = dict(entry)
         version = taken.pop("_version")
+        if taken["state"] == "sending":
+            logger.warning(
+                "outbox entry %s (%s for request %s) was left sending since %s; delivering it again",
+                key, taken["kind"], taken["request"], taken.get("taken_at", "an unknown time"),
+            )
         taken["state"] = "sending"
         taken["attempts"] = taken.get("attempts", 0) + 1
+        taken["taken_at"] = to_iso(self._now())
         try:
             await self.services.store.apply([Put("outbox", key, taken, version)])
         except VersionConflict:
@@ -242,10 +268,48 @@ class Notifier:
         done = dict(entry)
         version = done.pop("_version")
         done["state"] = state
-        done["finished_at"] = to_iso(utc_now())
+        done["finished_at"] = to_iso(self._now())
         if error:
             done["last_error"] = error
-        await self.services.store.apply([Put("outbox", key, done, version)])
+        try:
+            await self.services.store.apply([Put("outbox", key, done, version)])
+        except VersionConflict:
+            # Only a notifier that found this delivery past SENDING_LEASE changes a taken entry; it owns the entry now.
+            logger.warning("outbox entry %s (%s for request %s) was taken again while it was delivered here; it may arrive twice", key, entry["kind"], entry["request"])
+
+    def _abandoned(self, entry: dict[str, Any]) -> bool:
+        """Return True when a "sending" entry was taken longer ago than SENDING_LEASE (entries without `taken_at` count from creation)."""
+        taken_at = entry.get("taken_at") or entry["created_at"]
+        return self._now() - from_iso(taken_at) > SENDING_LEASE
+
+    async def _give_up_abandoned(self, key: str, entry: dict[str, Any]) -> None:
+        failed = dict(entry)
+        version = failed.pop("_version")
+        failed["state"] = "failed"
+        failed["finished_at"] = to_iso(self._now())
+        failed["last_error"] = f"delivery was interrupted {failed.get('attempts', 0)} times (the bot process stopped while sending)"
+        try:
+            await self.services.store.apply([Put("outbox", key, failed, version)])
+        except VersionConflict:
+            return
+        logger.error("outbox entry %s (%s for request %s) given up: %s", key, entry["kind"], entry["request"], failed["last_error"])
+
+    async def _put_back(self, key: str, entry: dict[str, Any]) -> None:
+        """Return an entry whose delivery was cancelled (at shutdown) to pending, without counting the attempt.
+
+        The next start sends it again, so a message that reached Teams just before the cancel arrives twice.
+        """
+        pending = dict(entry)
+        version = pending.pop("_version")
+        pending["state"] = "pending"
+        pending["attempts"] = max(pending.get("attempts", 1) - 1, 0)
+        try:
+            await self.services.store.apply([Put("outbox", key, pending, version)])
+        except StorageError:
+            # The entry stays "sending" until SENDING_LEASE passes, and then `flush` takes it again.
+            logger.exception("outbox entry %s (%s for request %s) was interrupted and could not be put back", key, entry["kind"], entry["request"])
+            return
+        logger.info("outbox entry %s (%s for request %s) was interrupted and stays pending", key, entry["kind"], entry["request"])
 
     async def _failed(self, key: str, entry: dict[str, Any], error: DeliveryError) -> None:
         give_up = error.permanent or entry["attempts"] >= MAX_ATTEMPTS

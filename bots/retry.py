@@ -79,7 +79,7 @@ def retry_after_seconds(error: BaseException, now: datetime) -> float | None:
     if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = parsedate_to_datetime(value)

@@ -5,7 +5,11 @@ so running them in every bot process is safe: each digest and reminder is
 sent once. Times are the district's local time, with zone data from tzdata.
 """
 
+import asyncio
+import functools
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -22,10 +26,50 @@ from storage import StorageError
 logger = logging.getLogger(__name__)
 
 
-def build_scheduler(settings: Settings, reminders: Reminders, notifier: Notifier) -> AsyncIOScheduler:
+class HelpdeskScheduler(AsyncIOScheduler):
+    """An AsyncIOScheduler that lets the jobs it is running finish when the bot stops.
+
+    APScheduler 3.11's `shutdown` cancels running coroutine jobs at once, so
+    the jobs are wrapped with `tracked` and `stop` waits for them first.
+    """
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self.running_jobs: set[asyncio.Task] = set()
+
+    def tracked(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """Return the job wrapped so that `stop` can wait for its runs."""
+
+        @functools.wraps(job)
+        async def run() -> None:
+            task = asyncio.current_task()
+            self.running_jobs.add(task)
+            try:
+                await job()
+            finally:
+                self.running_jobs.discard(task)
+
+        return run
+
+    async def stop(self, timeout: float) -> None:
+        """Start no more jobs, give running ones `timeout` seconds to finish, then cancel the rest and shut down."""
+        self.pause()
+        if self.running_jobs:
+            logger.info("waiting up to %.0f s for %d running scheduled jobs", timeout, len(self.running_jobs))
+            await asyncio.wait(set(self.running_jobs), timeout=timeout)
+        left = set(self.running_jobs)
+        if left:
+            logger.warning("cancelling %d scheduled jobs still running after %.0f s", len(left), timeout)
+        self.shutdown(wait=False)
+        if left:
+            # The cancelled jobs put outbox entries they were delivering back to pending before they end.
+            await asyncio.wait(left, timeout=timeout)
+
+
+def build_scheduler(settings: Settings, reminders: Reminders, notifier: Notifier) -> HelpdeskScheduler:
     """Return a scheduler (not started) with the digest and service-level jobs."""
     zone = load_zone(settings.timezone)
-    scheduler = AsyncIOScheduler(timezone=zone)
+    scheduler = HelpdeskScheduler(timezone=zone)
 
     async def post_digest() -> None:
         try:
@@ -66,15 +110,15 @@ def build_scheduler(settings: Settings, reminders: Reminders, notifier: Notifier
 
     digest_at = settings.digest_time
     scheduler.add_job(
-        post_digest, CronTrigger(day_of_week="mon-fri", hour=digest_at.hour, minute=digest_at.minute, timezone=zone),
+        scheduler.tracked(post_digest), CronTrigger(day_of_week="mon-fri", hour=digest_at.hour, minute=digest_at.minute, timezone=zone),
         id="triage-digest", coalesce=True, misfire_grace_time=3600,
     )
     scheduler.add_job(
-        check_service_levels, IntervalTrigger(minutes=settings.sla.check_minutes, timezone=zone),
+        scheduler.tracked(check_service_levels), IntervalTrigger(minutes=settings.sla.check_minutes, timezone=zone),
         id="service-levels", coalesce=True, max_instances=1,
     )
     scheduler.add_job(
-        check_ladder, IntervalTrigger(minutes=settings.sla.check_minutes, timezone=zone), id="ladder-checks", coalesce=True, max_instances=1,
+        scheduler.tracked(check_ladder), IntervalTrigger(minutes=settings.sla.check_minutes, timezone=zone), id="ladder-checks", coalesce=True, max_instances=1,
     )
-    scheduler.add_job(housekeeping, CronTrigger(hour=2, minute=30, timezone=zone), id="housekeeping", coalesce=True, misfire_grace_time=3600)
+    scheduler.add_job(scheduler.tracked(housekeeping), CronTrigger(hour=2, minute=30, timezone=zone), id="housekeeping", coalesce=True, misfire_grace_time=3600)
     return scheduler

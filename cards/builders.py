@@ -64,6 +64,8 @@ def with_fallbacks(card: dict[str, Any]) -> dict[str, Any]:
                     copied["fallback"]["style"] = copied["style"]
                 if "associatedInputs" in copied:
                     copied["fallback"]["associatedInputs"] = copied["associatedInputs"]
+                if "tooltip" in copied:
+                    copied["fallback"]["tooltip"] = copied["tooltip"]
             return copied
         if isinstance(node, list):
             return [visit(item) for item in node]

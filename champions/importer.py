@@ -158,7 +158,7 @@ def _champion(row: Mapping[str, Any], catalogue: Catalogue, schools: SchoolDirec
         problems.append(f"categor{'y' if len(bad) == 1 else 'ies'} {', '.join(bad)} not in the service catalogue")
 
     capacity_text = _text(row.get("monthly_capacity"))
-    if not capacity_text.isdigit() or int(capacity_text) > MAX_CAPACITY:
+    if not (capacity_text.isascii() and capacity_text.isdigit()) or int(capacity_text) > MAX_CAPACITY:
         problems.append(f"monthly_capacity {capacity_text!r} is not a whole number from 0 to {MAX_CAPACITY}")
 
     available_text = _text(row.get("available")).lower()

@@ -135,6 +135,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 3978
     log_level: str = "INFO"
+    # "text" for people, or "json" for one JSON object per line (LOG_FORMAT).
+    log_format: str = "text"
     production: bool = False
     app_id: str = ""
     app_password: str = field(default="", repr=False)
@@ -242,6 +244,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_path: str | o
         host=environ.get("HOST", "127.0.0.1"),
         port=_port(environ.get("PORT", "3978")),
         log_level=_log_level(environ.get("LOG_LEVEL", "INFO")),
+        log_format=_log_format(environ.get("LOG_FORMAT", "text")),
         production=production,
         app_id=app_id,
         app_password=app_password,
@@ -313,7 +316,7 @@ def _load_schools(path: Path) -> SchoolDirectory:
             if level not in SCHOOL_LEVELS:
                 raise ConfigError(f"{path} line {line}: level '{level}' is invalid; use one of {', '.join(SCHOOL_LEVELS)}")
             teachers = (row.get("teachers") or "").strip()
-            if teachers and not teachers.isdigit():
+            if teachers and not (teachers.isascii() and teachers.isdigit()):
                 raise ConfigError(f"{path} line {line}: teachers '{teachers}' is not a whole number")
             schools.append(School(name=name, level=level, community=(row.get("community") or "").strip(), teachers=int(teachers or 0)))
     if not schools:
@@ -477,7 +480,7 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
 
 
 def _port(value: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 65536:
         raise ConfigError(f"PORT is '{value}'; use a whole number from 1 to 65535")
     return int(value)
 
@@ -487,3 +490,10 @@ def _log_level(value: str) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"LOG_LEVEL is '{value}'; use DEBUG, INFO, WARNING, ERROR or CRITICAL")
     return level
+
+
+def _log_format(value: str) -> str:
+    log_format = value.strip().lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT is '{value}'; use text or json")
+    return log_format

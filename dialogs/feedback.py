@@ -6,7 +6,7 @@ from cards import notice_card
 from dialogs.context import Services
 from dialogs.outcome import Outcome
 from domain.actor import Actor
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, shown
 
 
 class FeedbackDialog:
@@ -20,7 +20,7 @@ class FeedbackDialog:
         elif isinstance(raw, int) and not isinstance(raw, bool):
             rating = raw
         else:
-            raise InvalidInput(f"Pick a rating from 1 to 5 before sending (got {raw!r}).")
+            raise InvalidInput(f"Pick a rating from 1 to 5 before sending (got {shown(raw)}).")
         comment = data.get("comment") if isinstance(data.get("comment"), str) else ""
         request = await self.services.helpdesk.rate(actor, number, rating, comment)
         return Outcome(

@@ -22,6 +22,7 @@ from cards import (
 )
 from dialogs.context import Services
 from dialogs.outcome import Outcome
+from dialogs.triage import whole_number
 from domain.actor import Actor, Role
 from domain.errors import HelpdeskError, InvalidInput, NotAllowed
 from sessions import SessionPlanner, SessionStatus
@@ -262,7 +263,8 @@ def _require_tst(actor: Actor) -> None:
 def _session_id(action: CardAction) -> str:
     value = action.data.get("session")
     text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    if not text.isdigit():
+    # ASCII digits only: session ids are ASCII, and str.isdigit() also accepts "²" and other scripts' digits.
+    if not (text.isascii() and text.isdigit()):
         raise InvalidInput("That card does not say which session it is about; mention me with sessions to start again.")
     return text
 
@@ -278,9 +280,15 @@ def _numbers(value: Any, strict: bool = True) -> list[int]:
     numbers = []
     for item in items:
         text = str(item).strip() if isinstance(item, (str, int)) and not isinstance(item, bool) else ""
-        if text.isdigit() and 0 < int(text) < 10**9:
-            numbers.append(int(text))
-        elif text and strict:
+        if not text:
+            continue
+        try:
+            number = whole_number(text, "request number")
+        except InvalidInput:
+            number = 0
+        if 0 < number < 10**9:
+            numbers.append(number)
+        elif strict:
             raise InvalidInput(f"The card names an invalid request number: {item!r}.", {"members": "Pick teachers from the list."})
     return numbers
 

@@ -7,7 +7,10 @@ from dialogs.knowledge_actions import note_deflection
 from dialogs.outcome import Outcome
 from dialogs.staff_view import staff_card
 from domain.actor import Actor
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, shown
+
+# No whole number on a card has more digits; longer digit strings are rejected as invalid.
+MAX_DIGITS = 18
 
 
 class TriageDialog:
@@ -26,7 +29,7 @@ class TriageDialog:
         article_id = data.get("article")
         article = self.services.article(article_id) if isinstance(article_id, str) else None
         if article is None or not article.is_published:
-            raise InvalidInput(f"Article {article_id!r} was not found in the knowledge base; pick one from the list.")
+            raise InvalidInput(f"Article {shown(article_id)} was not found in the knowledge base; pick one from the list.")
         request = await self.services.helpdesk.answer(actor, number, article.id)
         await note_deflection(self.services, request)
         return Outcome(card=await staff_card(self.services, request, "triage"))
@@ -41,6 +44,7 @@ def whole_number(value: Any, what: str) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     # ASCII digits only: str.isdigit() also accepts "²", which int() rejects, and other scripts' digits.
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+    # The length bound keeps int() below Python's 4,300-digit limit, past which it raises ValueError.
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= MAX_DIGITS:
         return int(value.strip())
-    raise InvalidInput(f"The {what} must be a whole number, not {value!r}.")
+    raise InvalidInput(f"The {what} must be a whole number, not {shown(value)}.")

@@ -1,5 +1,10 @@
 """Domain errors. Each carries a message that is safe to show to the person who acted."""
 
+from typing import Any
+
+# Card data is untrusted and may be megabytes long, so a message quotes at most this many characters of it.
+SHOWN_VALUE_MAX_CHARS = 60
+
 
 class HelpdeskError(Exception):
     """A request could not be carried out; `str(error)` is the reply to show."""
@@ -35,3 +40,11 @@ class AlreadyClaimed(HelpdeskError):
     def __init__(self, reference: str, owner_name: str):
         super().__init__(f"{owner_name} has already claimed {reference}.")
         self.owner_name = owner_name
+
+
+def shown(value: Any) -> str:
+    """Return `repr(value)` for an error message, cut to SHOWN_VALUE_MAX_CHARS characters with an ellipsis."""
+    text = repr(value)
+    if len(text) <= SHOWN_VALUE_MAX_CHARS:
+        return text
+    return text[: SHOWN_VALUE_MAX_CHARS - 1] + "…"

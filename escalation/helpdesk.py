@@ -28,6 +28,11 @@ TRACKED_FIELDS = (
     "resolved_article", "resolution_note", "rating", "merged_into", "related",
 )
 NOTE_MAX_CHARS = 4000
+# Hints for a required text left empty, by the text's name; other texts get "write the <text> and send it again".
+MISSING_TEXT_HINTS = {
+    "note": "write what was done so the teacher and the team can see it",
+    "resolution note": "write what was done so the teacher and the team can see it",
+}
 MAX_ATTEMPTS = 8
 # A note or message that repeats the request's last event within this time is a double click or a replay.
 REPEAT_WINDOW = timedelta(minutes=10)
@@ -486,7 +491,8 @@ def _checked_note(text: Any, required: bool, what: str = "comment") -> str:
         raise InvalidInput(f"The {what} must be text.")
     text = text.replace("\x00", "").strip()  # PostgreSQL's JSONB cannot store NUL characters.
     if required and not text:
-        raise InvalidInput(f"The {what} is missing; write what was done so the teacher and the team can see it.")
+        hint = MISSING_TEXT_HINTS.get(what, f"write the {what} and send it again")
+        raise InvalidInput(f"The {what} is missing; {hint}.")
     if len(text) > NOTE_MAX_CHARS:
         raise InvalidInput(f"The {what} is {len(text):,} characters long; the limit is {NOTE_MAX_CHARS:,}.")
     return text

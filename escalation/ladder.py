@@ -109,7 +109,8 @@ class Ladder:
             if wait_for_reply:
                 self._require_owner_or_triager(actor, request)
                 request.status = Status.WAITING_ON_TEACHER.value
-                request.waiting_since = request.updated_at
+                # Now, not request.updated_at: that is still the previous change's time, which auto-close would count from.
+                request.waiting_since = to_iso(self.helpdesk._now())
             elif request.state is Status.CLAIMED and request.owner_id == actor.id:
                 request.status = Status.IN_PROGRESS.value
 

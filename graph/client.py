@@ -244,7 +244,7 @@ def attendee_list(attendees: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
 def retry_after_seconds(headers: Any) -> float | None:
     """Return Retry-After in seconds; Graph sends whole seconds."""
     value = (headers or {}).get("Retry-After")
-    if not isinstance(value, str) or not value.strip().isdigit():
+    if not isinstance(value, str) or not (value.strip().isascii() and value.strip().isdigit()):
         return None
     return float(value.strip())
 

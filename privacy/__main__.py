@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--person", required=True, help="the person's Entra ID object id")
     export.add_argument("--output", type=Path, help="file to write (default: standard output)")
 
-    forget = commands.add_parser("forget", help="delete a person's profile and pseudonymise their requests and events")
+    forget = commands.add_parser("forget", help="delete a person's profile and pseudonymise every other record that names them")
     forget.add_argument("--data", required=True, type=Path, help="the bot's TinyDB data folder")
     forget.add_argument("--person", required=True, help="the person's Entra ID object id")
 

@@ -1,36 +1,47 @@
-"""Forgetting a person: their profile goes, and their requests and events stay for reports under a pseudonym.
+"""Forgetting a person: their profile goes, and the records that name them stay for reports under a pseudonym.
 
-What is changed, in one atomic batch:
+What is changed, in one atomic batch over every collection that
+privacy.registry classifies as personal or transient:
 
-* the people document is deleted, and so are their intake keys and article votes;
-* requests they filed get the pseudonym as teacher and lose the description
-  and preferred dates; requests they owned get the pseudonym as owner;
-* events they made get the pseudonym and lose their note, which is text they wrote;
-* other events that name them as owner get the pseudonym there;
-* touches and article drafts that name them get the pseudonym;
-* the knowledge-base gaps recorded from their requests lose their text;
-* each of their requests gets a `refresh_cards` outbox entry, so the channel
-  cards in Teams are redrawn without the text once the bot runs again.
+* the people document, the champion directory entry, intake keys and
+  article votes of the person are deleted, and so are the inbound activity
+  claims that name them;
+* text they wrote is blanked. That is the description and preferred dates
+  of the requests they filed, the notes of events and of session and visit
+  history entries they made, the notes of visits they organised, and the
+  knowledge-base gaps recorded from their requests;
+* everywhere else their id becomes the pseudonym, a name stored beside
+  their id becomes FORMER_NAME, and an e-mail address or user principal
+  name beside it becomes empty. Their name or address inside other text
+  becomes FORMER_NAME (see privacy.scrub);
+* each request they filed or owned gets a `refresh_cards` outbox entry, so
+  the channel cards in Teams are redrawn once the bot runs again.
 
-Resolution notes written by staff on the person's requests are kept, because
-they record the help given. The pseudonym is a keyed hash of the person id,
-so it is the same on every call and cannot be reversed without the key
-stored in `meta/privacy`.
+Resolution notes written by staff, a visit's outcome note and a session's
+topic are kept, because they record the help given. The pseudonym is a
+keyed hash of the person id, so it is the same on every call and cannot be
+reversed without the key stored in `meta/privacy`.
 """
 
+import copy
 import hashlib
 import hmac
 import logging
 import secrets
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from domain.clock import to_iso, utc_now
+from escalation.ladder import SYSTEM
+from privacy.registry import PERSONAL, TRANSIENT
+from privacy.scrub import FORMER_NAME, Identity, Scrubber
 from storage import VERSION_FIELD, Delete, Op, Put, Store, VersionConflict
 
 logger = logging.getLogger(__name__)
 
-FORMER_NAME = "Former member"
+__all__ = ["FORMER_NAME", "PSEUDONYM_PREFIX", "forget_person", "pseudonym_for"]
+
 PSEUDONYM_PREFIX = "former-"
 
 
@@ -48,102 +59,91 @@ async def pseudonym_for(store: Store, person_id: str) -> str:
 
 
 async def forget_person(store: Store, person_id: str, now: datetime | None = None) -> dict[str, Any]:
-    """Delete the person's profile and pseudonymise everything else that names them; return what changed, by kind."""
-    if not person_id or person_id.startswith(PSEUDONYM_PREFIX):
+    """Delete the person's own documents and pseudonymise everything else that names them.
+
+    Returns the pseudonym, the number of documents changed and deleted by
+    collection, and how many requests get their cards redrawn.
+    """
+    if not person_id or person_id.startswith(PSEUDONYM_PREFIX) or person_id == SYSTEM.id:
         raise ValueError(f"'{person_id}' is not a person id that can be forgotten")
     pseudonym = await pseudonym_for(store, person_id)
+    stored = {name: await store.documents(name) for name in (*PERSONAL, *TRANSIENT)}
+    docs = {name: {key: _plain(doc) for key, doc in documents.items()} for name, documents in stored.items()}
+    identity = Identity(person_id)
+    identity.learn(doc for documents in docs.values() for doc in documents.values())
+    scrubber = Scrubber(identity, pseudonym)
+
+    filed = sorted(doc["number"] for doc in docs["requests"].values() if doc.get("teacher_id") == person_id)
+    owned = sorted(doc["number"] for doc in docs["requests"].values() if doc.get("owner_id") == person_id)
+    deleted = _own_documents(docs, person_id, scrubber)
+    for collection, key in deleted:
+        del docs[collection][key]
+    _blank_written_text(docs, person_id, filed)
+    for collection in PERSONAL:
+        for key, doc in docs[collection].items():
+            docs[collection][key] = scrubber.document(doc)
+
+    ops: list[Op] = [Delete(collection, key, stored[collection][key][VERSION_FIELD]) for collection, key in deleted]
+    changed: Counter[str] = Counter()
+    for collection, documents in docs.items():
+        for key, doc in documents.items():
+            if doc != _plain(stored[collection][key]):
+                ops.append(Put(collection, key, doc, stored[collection][key][VERSION_FIELD]))
+                changed[collection] += 1
+    refreshed = sorted(set(filed) | set(owned))
     now_text = to_iso(now or utc_now())
-    ops: list[Op] = []
-    counts = {"profile": 0, "requests": 0, "events": 0, "touches": 0, "votes": 0, "drafts": 0, "gaps": 0}
-
-    profile = await store.get("people", person_id)
-    if profile is not None:
-        ops.append(Delete("people", person_id, profile[VERSION_FIELD]))
-        counts["profile"] = 1
-
-    filed = await store.find("requests", teacher_id=person_id)
-    owned = [doc for doc in await store.find("requests", owner_id=person_id) if doc["teacher_id"] != person_id]
-    for doc in filed + owned:
-        ops.extend(_forget_in_request(doc, person_id, pseudonym, now_text))
-        counts["requests"] += 1
-    for doc in filed:
-        gap = await store.get("kb_gaps", f"request-{doc['number']}")
-        if gap is not None:
-            ops.append(Put("kb_gaps", f"request-{doc['number']}", {**_plain(gap), "text": ""}, gap[VERSION_FIELD]))
-            counts["gaps"] += 1
-
-    events = {(doc["request"], doc["seq"]): doc for doc in await store.find("events", actor_id=person_id)}
-    for doc in await store.find("events"):
-        if _names_owner(doc, person_id):
-            events[(doc["request"], doc["seq"])] = doc
-    for doc in events.values():
-        ops.append(Put("events", f"{doc['request']}-{doc['seq']:05d}", _forget_in_event(doc, person_id, pseudonym), doc[VERSION_FIELD]))
-    counts["events"] = len(events)
-
-    touches = {(doc["request"], doc["seq"]): doc for doc in await store.find("touches", teacher_id=person_id)}
-    touches.update({(doc["request"], doc["seq"]): doc for doc in await store.find("touches", by_id=person_id)})
-    for doc in touches.values():
-        changed = {**_plain(doc), **{name: pseudonym for name in ("teacher_id", "by_id") if doc.get(name) == person_id}}
-        ops.append(Put("touches", f"{doc['request']}-{doc['seq']:05d}", changed, doc[VERSION_FIELD]))
-    counts["touches"] = len(touches)
-
-    for doc in await store.find("article_marks", teacher=person_id):
-        ops.append(Delete("article_marks", f"vote:{person_id}:{doc['article']}", doc[VERSION_FIELD]))
-        counts["votes"] += 1
-
-    for doc in await store.find("article_drafts"):
-        if person_id in (doc.get("author_id"), doc.get("decided_by_id")):
-            ops.append(Put("article_drafts", doc["article"], _forget_in_draft(doc, person_id, pseudonym), doc[VERSION_FIELD]))
-            counts["drafts"] += 1
+    ops += [_refresh_cards(number, stored["requests"][str(number)][VERSION_FIELD], now_text) for number in refreshed]
 
     await store.apply(ops)
-    logger.info("forgot person %s as %s: %s", person_id, pseudonym, counts)
-    return {"pseudonym": pseudonym, **counts}
+    summary = {
+        "pseudonym": pseudonym,
+        "changed": dict(sorted(changed.items())),
+        "deleted": dict(sorted(Counter(collection for collection, _ in deleted).items())),
+        "cards_refreshed": len(refreshed),
+    }
+    logger.info("forgot person %s as %s: %s", person_id, pseudonym, {name: value for name, value in summary.items() if name != "pseudonym"})
+    return summary
 
 
-def _forget_in_request(doc: dict[str, Any], person_id: str, pseudonym: str, now_text: str) -> list[Op]:
-    request = _plain(doc)
-    ops: list[Op] = []
-    if request["teacher_id"] == person_id:
-        if request.get("intake_id"):
-            ops.append(Delete("intakes", f"{person_id}:{request['intake_id']}"))
-        request.update(teacher_id=pseudonym, teacher_name=FORMER_NAME, description="", preferred_dates="")
-    if request.get("owner_id") == person_id:
-        request.update(owner_id=pseudonym, owner_name=FORMER_NAME)
-    ops.append(Put("requests", str(request["number"]), request, doc[VERSION_FIELD]))
-    key = f"{request['number']}-forget-{doc[VERSION_FIELD]:05d}-refresh_cards"
+def _own_documents(docs: dict[str, dict[str, dict[str, Any]]], person_id: str, scrubber: Scrubber) -> list[tuple[str, str]]:
+    """Return the (collection, key) of the documents that exist only because of the person, or that name them for a day."""
+    own = [(collection, person_id) for collection in ("people", "champions") if person_id in docs[collection]]
+    own += [("intakes", key) for key in docs["intakes"] if key.startswith(f"{person_id}:")]
+    own += [("article_marks", key) for key, doc in docs["article_marks"].items() if doc.get("teacher") == person_id]
+    own += [("inbound", key) for key, doc in docs["inbound"].items() if scrubber.mentions(doc)]
+    return own
+
+
+def _blank_written_text(docs: dict[str, dict[str, dict[str, Any]]], person_id: str, filed: list[int]) -> None:
+    for request in docs["requests"].values():
+        if request.get("teacher_id") == person_id:
+            request.update(description="", preferred_dates="")
+    for event in docs["events"].values():
+        if event.get("actor_id") == person_id:
+            event["note"] = ""
+    for number in filed:
+        gap = docs["kb_gaps"].get(f"request-{number}")
+        if gap is not None:
+            gap["text"] = ""
+    for collection in ("sessions", "visits"):
+        for doc in docs[collection].values():
+            for entry in doc.get("history") or []:
+                if entry.get("by") == person_id:
+                    entry["note"] = ""
+    for visit in docs["visits"].values():
+        if visit.get("organizer_id") == person_id:
+            visit["note"] = ""
+
+
+def _refresh_cards(number: int, version: int, now_text: str) -> Put:
+    key = f"{number}-forget-{version:05d}-refresh_cards"
     entry = {
-        "key": key, "request": request["number"], "seq": doc[VERSION_FIELD], "kind": "refresh_cards", "target": "staff",
+        "key": key, "request": number, "seq": version, "kind": "refresh_cards", "target": "staff",
         "created_at": now_text, "state": "pending", "attempts": 0,
     }
-    ops.append(Put("outbox", key, entry, 0))
-    return ops
-
-
-def _names_owner(event: dict[str, Any], person_id: str) -> bool:
-    return any((event.get(side) or {}).get("owner_id") == person_id for side in ("before", "after"))
-
-
-def _forget_in_event(doc: dict[str, Any], person_id: str, pseudonym: str) -> dict[str, Any]:
-    event = _plain(doc)
-    if event["actor_id"] == person_id:
-        event.update(actor_id=pseudonym, actor_name=FORMER_NAME, note="")
-    for side in ("before", "after"):
-        fields = dict(event.get(side) or {})
-        if fields.get("owner_id") == person_id:
-            fields.update(owner_id=pseudonym, owner_name=FORMER_NAME)
-        event[side] = fields
-    return event
-
-
-def _forget_in_draft(doc: dict[str, Any], person_id: str, pseudonym: str) -> dict[str, Any]:
-    draft = _plain(doc)
-    if draft.get("author_id") == person_id:
-        draft.update(author_id=pseudonym, author_name=FORMER_NAME)
-    if draft.get("decided_by_id") == person_id:
-        draft.update(decided_by_id=pseudonym, decided_by_name=FORMER_NAME)
-    return draft
+    return Put("outbox", key, entry, 0)
 
 
 def _plain(doc: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in doc.items() if name != VERSION_FIELD}
+    """Return a deep copy without the version, so changing nested history entries leaves the stored copy as read."""
+    return copy.deepcopy({name: value for name, value in doc.items() if name != VERSION_FIELD})

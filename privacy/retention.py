@@ -4,8 +4,12 @@ import logging
 from datetime import datetime
 
 from domain.clock import to_iso
+from champions.offer import MATCHES, OFFERS
 from privacy.forget import PSEUDONYM_PREFIX, pseudonym_for
+from privacy.scrub import scrub_document
+from sessions.planner import MEMBERS, SESSIONS
 from storage import VERSION_FIELD, Delete, Op, Put, Store
+from visits.visit import VISITS
 
 logger = logging.getLogger(__name__)
 
@@ -14,9 +18,12 @@ async def purge_closed(store: Store, older_than_years: int, now: datetime) -> in
     """Delete closed requests last changed more than `older_than_years` ago; return how many were deleted.
 
     Each request goes in its own atomic batch with its events, intake key,
-    channel posts, outbox entries and knowledge-base gap. Its touches stay,
-    because reports count them, with the teacher replaced by their pseudonym.
-    Requests that are resolved but never closed are kept.
+    channel posts, outbox entries, knowledge-base gap, visits, champion
+    offers and match, and session reservation. Its touches stay, because
+    reports count them, with the teacher replaced by their pseudonym, and so
+    do the sessions it attended, with the teacher's attendee entry and
+    history entries pseudonymised. Requests that are resolved but never
+    closed are kept.
     """
     if older_than_years < 1:
         raise ValueError(f"older_than_years must be at least 1, got {older_than_years}")
@@ -48,6 +55,22 @@ async def _purge_ops(store: Store, request: dict) -> list[Op]:
     for touch in await store.find("touches", request=number):
         kept = {name: value for name, value in touch.items() if name != VERSION_FIELD}
         ops.append(Put("touches", f"{number}-{touch['seq']:05d}", {**kept, "teacher_id": pseudonym}, touch[VERSION_FIELD]))
+    ops.extend(await _ladder_ops(store, number, request["teacher_id"], pseudonym))
+    return ops
+
+
+async def _ladder_ops(store: Store, number: int, teacher_id: str, pseudonym: str) -> list[Op]:
+    """Return the deletes of the request's visits, champion offers, match and session reservation, and the session rewrites."""
+    ops: list[Op] = [Delete(VISITS, visit["id"], visit[VERSION_FIELD]) for visit in await store.find(VISITS, request=number)]
+    ops.extend(Delete(OFFERS, offer["id"], offer[VERSION_FIELD]) for offer in await store.find(OFFERS, request=number))
+    for collection in (MATCHES, MEMBERS):
+        doc = await store.get(collection, str(number))
+        if doc is not None:
+            ops.append(Delete(collection, str(number), doc[VERSION_FIELD]))
+    for session in await store.find(SESSIONS):
+        if any(attendee.get("request") == number for attendee in session.get("attendees") or []):
+            kept = {name: value for name, value in session.items() if name != VERSION_FIELD}
+            ops.append(Put(SESSIONS, session["id"], scrub_document(kept, teacher_id, pseudonym), session[VERSION_FIELD]))
     return ops
 
 

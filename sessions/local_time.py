@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 
 from domain.clock import from_iso, load_zone
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, shown
 
 MIN_DURATION_MINUTES = 15
 MAX_DURATION_MINUTES = 180
@@ -56,9 +56,11 @@ def parse_local_start(date_text: object, time_text: object, zone_name: str, now:
 def checked_duration(value: object) -> int:
     """Return a session length in whole minutes from a card value; raises InvalidInput outside 15–180."""
     text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    if not text.isdigit() or not MIN_DURATION_MINUTES <= int(text) <= MAX_DURATION_MINUTES:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() rejects, and other scripts' digits.
+    # Four digits at most, because int() raises ValueError past 4,300 digits and no valid length has more.
+    if not (text.isascii() and text.isdigit() and len(text) <= 4) or not MIN_DURATION_MINUTES <= int(text) <= MAX_DURATION_MINUTES:
         raise InvalidInput(
-            f"The length must be a whole number of minutes from {MIN_DURATION_MINUTES} to {MAX_DURATION_MINUTES}, not {value!r}.",
+            f"The length must be a whole number of minutes from {MIN_DURATION_MINUTES} to {MAX_DURATION_MINUTES}, not {shown(value)}.",
             {"duration": "Pick a length."},
         )
     return int(text)

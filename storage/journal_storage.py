@@ -135,10 +135,16 @@ class JournalStorage(Storage):
             raise StorageError(f"could not write the snapshot in {self.folder}: {error}") from error
 
     def close(self) -> None:
-        if self._journal_fd is not None:
-            os.close(self._journal_fd)
-            self._journal_fd = None
-        self._release_lock()
+        try:
+            if self._journal_fd is not None:
+                # Every append is fsynced already; this one also makes a journal cut back after a failed write durable.
+                try:
+                    os.fsync(self._journal_fd)
+                finally:
+                    os.close(self._journal_fd)
+                    self._journal_fd = None
+        finally:
+            self._release_lock()
 
     # The fast path used by the helpdesk store
 

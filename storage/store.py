@@ -45,6 +45,14 @@ class Store(ABC):
     async def count(self, collection: str) -> int:
         """Return the number of documents in the collection."""
 
+    @abstractmethod
+    async def collections(self) -> list[str]:
+        """Return the names of the collections that contain at least one document, sorted."""
+
+    @abstractmethod
+    async def documents(self, collection: str) -> dict[str, dict[str, Any]]:
+        """Return every document of the collection by key, each with its `_version`."""
+
     async def next_number(self, counter: str) -> int:
         """Return the next value of a named counter, starting at 1, safely under concurrency."""
         while True:

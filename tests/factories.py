@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Entity
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Mention
 
 TENANT = "00000000-0000-0000-0000-0000000000001"
 BOT = ChannelAccount(id="28:helpdesk-bot", name="Pedagogical Helpdesk")
@@ -45,9 +45,15 @@ def message(sender: ChannelAccount, text: str, conversation: ConversationAccount
 
 
 def mention_message(sender: ChannelAccount, text: str, conversation: ConversationAccount) -> Activity:
+    """A channel message that @mentions the bot before `text`.
+
+    The entity is a Mention, because `Activity.serialize()` keeps its
+    `mentioned` and `text` fields, so the mention also reaches the bot in HTTP
+    tests. A plain Entity would lose them.
+    """
     mention_text = f"<at>{BOT.name}</at>"
     activity = _base(sender, conversation, type="message", text=f"{mention_text} {text}")
-    activity.entities = [Entity().deserialize({"type": "mention", "mentioned": {"id": BOT.id, "name": BOT.name}, "text": mention_text})]
+    activity.entities = [Mention(mentioned=ChannelAccount(id=BOT.id, name=BOT.name), text=mention_text, type="mention")]
     return activity
 
 

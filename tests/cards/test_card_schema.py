@@ -481,6 +481,7 @@ def test_execute_actions_have_submit_fallback(name, cards):
         assert fallback["data"] == {**action.get("data", {}), "verb": action["verb"]}
         assert fallback.get("title") == action.get("title")
         assert fallback.get("associatedInputs") == action.get("associatedInputs")
+        assert fallback.get("tooltip") == action.get("tooltip")
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)

@@ -106,6 +106,7 @@ ENVIRONMENT_CASES = [
     ({"PORT": "eighty"}, "PORT is 'eighty'"),
     ({"PORT": "70000"}, "PORT is '70000'"),
     ({"LOG_LEVEL": "loud"}, "LOG_LEVEL is 'loud'"),
+    ({"LOG_FORMAT": "xml"}, "LOG_FORMAT is 'xml'"),
     ({"HELPDESK_PRODUCTION": "1"}, "MicrosoftAppId is missing"),
     ({"HELPDESK_PRODUCTION": "1", "MicrosoftAppId": "app"}, "MicrosoftAppPassword is missing"),
     ({"MicrosoftAppId": "app"}, "MicrosoftAppPassword is missing"),
@@ -119,6 +120,13 @@ ENVIRONMENT_CASES = [
 def test_bad_environment_is_named(environ, named):
     with pytest.raises(ConfigError, match=named):
         load(SAMPLE, **environ)
+
+
+@pytest.mark.parametrize("value, expected", [(None, "text"), ("json", "json"), (" JSON ", "json"), ("text", "text")])
+def test_log_format_read_from_environment(value, expected):
+    environ = {} if value is None else {"LOG_FORMAT": value}
+
+    assert load(SAMPLE, **environ).log_format == expected
 
 
 def test_credentials_are_read_from_environment():

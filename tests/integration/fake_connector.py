@@ -17,8 +17,15 @@ response shapes, and records them for assertions:
 error status, for retry and failure tests; `method` and `path_prefix`
 limit the failures to matching calls. Failed calls are recorded in
 `failed_calls`, and are not in `calls`.
+
+`delay_next(seconds, count)` makes the next matching calls wait before they
+are answered, for tests of what the bot does while a send is slow. Each
+delayed call is in `delayed_calls` from the moment its wait begins, and
+`stop()` ends every wait.
 """
 
+import asyncio
+import contextlib
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,11 +48,15 @@ class FakeConnector:
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
     failed_calls: list[tuple[str, str, int]] = field(default_factory=list)
     _failures: list[tuple[int, dict[str, str], str | None, str]] = field(default_factory=list)
+    delayed_calls: list[tuple[str, str]] = field(default_factory=list)
+    _delays: list[tuple[float, str | None, str, bool]] = field(default_factory=list)
+    _stopping: asyncio.Event | None = None
     runner: web.AppRunner | None = None
     url: str = ""
 
     async def start(self) -> str:
-        app = web.Application()
+        self._stopping = asyncio.Event()
+        app = web.Application(middlewares=[self._delay_middleware])
         app.router.add_post("/v3/conversations", self._create_conversation)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._send)
@@ -59,6 +70,8 @@ class FakeConnector:
         return self.url
 
     async def stop(self) -> None:
+        if self._stopping is not None:
+            self._stopping.set()
         if self.runner is not None:
             await self.runner.cleanup()
 
@@ -67,6 +80,13 @@ class FakeConnector:
     ) -> None:
         """Fail the next `count` matching calls with `status`, `headers` and a Bot Connector error body."""
         self._failures.extend([(status, headers or {}, method, path_prefix)] * count)
+
+    def delay_next(self, seconds: float, count: int = 1, method: str | None = None, path: str = "", exact: bool = False) -> None:
+        """Delay the responses to the next `count` matching calls by `seconds`, or until the fake stops.
+
+        A call matches when its path starts with `path`, or equals it when `exact` is set.
+        """
+        self._delays.extend([(seconds, method, path, exact)] * count)
 
     # What tests read
 
@@ -82,6 +102,18 @@ class FakeConnector:
         return [call for call in self.calls if call.path == "/v3/conversations" and call.conversation_id.startswith(channel_id)]
 
     # Handlers
+
+    @web.middleware
+    async def _delay_middleware(self, request: web.Request, handler):
+        for index, (seconds, method, path, exact) in enumerate(self._delays):
+            path_matches = request.path == path if exact else request.path.startswith(path)
+            if (method is None or method == request.method) and path_matches:
+                del self._delays[index]
+                self.delayed_calls.append((request.method, request.path))
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), seconds)
+                break
+        return await handler(request)
 
     def _failure(self, request: web.Request) -> web.Response | None:
         for index, (status, headers, method, path_prefix) in enumerate(self._failures):

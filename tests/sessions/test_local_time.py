@@ -87,7 +87,7 @@ def test_duration_accepts_whole_minutes(value, minutes):
     assert checked_duration(value) == minutes
 
 
-@pytest.mark.parametrize("value", ["10", "181", "45.5", "", None, True, "forty"])
+@pytest.mark.parametrize("value", ["10", "181", "45.5", "", None, True, "forty", "²", "٤٥"])
 def test_duration_rejects_other_values(value):
     with pytest.raises(InvalidInput, match="whole number of minutes from 15 to 180"):
         checked_duration(value)

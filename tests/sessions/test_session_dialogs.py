@@ -3,6 +3,8 @@
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from bots.session_messages import deliver_session_message
 from domain.clock import from_iso
 from tests.conftest import card_text, find_action, find_input, invoke_body, texts
@@ -165,3 +167,31 @@ async def test_delivery_builds_cards_from_current_session(driver, file_services)
     assert find_action(invitation, "acceptSession")["data"]["sequence"] == 0
     assert channel == "tst-remote"
     assert "Sam Patel declined your small-group session" in card_text(notice)
+
+
+@pytest.mark.parametrize("members", ["{first},²", "{first},٣", "{first},{second}²"])
+async def test_schedule_rejects_non_ascii_digits(driver, file_services, members):
+    numbers = await group(file_services, ALEX, SAM)
+    form = {**FORM, "category": "onenote", "members": members.format(first=numbers[0], second=numbers[1])}
+
+    replies = await driver.send(execute(TST, "scheduleSession", form, TST_THREAD))
+
+    assert any("invalid request number" in text for text in texts(replies)), texts(replies)
+    assert await file_services.sessions.current() == []
+
+
+@pytest.mark.parametrize("session_id", ["²", "١"])
+async def test_session_id_rejects_non_ascii_digits(driver, file_services, session_id):
+    replies = await driver.send(execute(TEACHER, "acceptSession", {"session": session_id, "sequence": 0}))
+
+    assert any("does not say which session" in text for text in texts(replies)), texts(replies)
+
+
+async def test_attendance_skips_non_ascii_digits(driver, file_services, clock):
+    numbers, session_id = await scheduled(driver, file_services)
+    clock.now = from_iso((await file_services.sessions.get(session_id)).end) + timedelta(hours=1)
+
+    await driver.send(execute(TST, "markAttendance", {"session": session_id, "attended": f"{numbers[0]},²,٣", "note": ""}, TST_THREAD))
+    touches = await file_services.store.find("touches")
+
+    assert [touch["request"] for touch in touches] == [numbers[0]]

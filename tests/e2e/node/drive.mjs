@@ -31,6 +31,8 @@
 //                                        with card, first scroll the last card containing
 //                                        that text so that its top is in view
 //   saveHtml            path             write the page's HTML, for finding selectors
+//   accessibilitySnapshot path, card?    write Chromium's accessibility tree of the last card
+//                                        (containing card) as JSON: see accessibilitySnapshot below
 // "card" picks the last card whose text contains it; without it, the last card
 // containing the input or button is used.
 //
@@ -181,6 +183,8 @@ class Driver {
         return this.screenshot(step);
       case 'saveHtml':
         return this.saveHtml(step);
+      case 'accessibilitySnapshot':
+        return this.accessibilitySnapshot(step);
       default:
         throw new Error(`unknown action ${JSON.stringify(step.action)}`);
     }
@@ -418,6 +422,136 @@ class Driver {
     fs.mkdirSync(path.dirname(step.path), { recursive: true });
     fs.writeFileSync(step.path, await this.page.content());
   }
+
+  // Write the card's subtree of Chromium's accessibility tree (CDP
+  // Accessibility.getFullAXTree) to step.path as nested JSON nodes:
+  // {role, name, nameFrom, description?, value?, properties, ignored,
+  // children, dom?}. properties contains Chromium's AX properties such as
+  // required, invalid, focusable, checked and expanded. dom is set on nodes of
+  // form controls, buttons and images, with what the page shows for them:
+  // {tag, type, role, visibleLabel, text, alt, placeholder}. visibleLabel is
+  // the text of the element's <label>s or aria-labelledby elements, or null.
+  async accessibilitySnapshot(step) {
+    if (!step.path) {
+      throw new Error('accessibilitySnapshot needs "path"');
+    }
+    let cards = conversationPane(this.page).locator(CARD);
+    if (step.card) {
+      cards = cards.filter({ hasText: step.card });
+    }
+    const card = cards.last();
+    await card.waitFor();
+    const marked = await card.evaluate(markCardForSnapshot, {
+      rootAttribute: AX_ROOT_ATTRIBUTE,
+      indexAttribute: AX_INDEX_ATTRIBUTE,
+      selector: AX_CHECKED_SELECTOR,
+    });
+
+    const cdp = await this.page.context().newCDPSession(this.page);
+    try {
+      const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+      const { nodeId: cardNodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector: `[${AX_ROOT_ATTRIBUTE}]` });
+      const { node: cardNode } = await cdp.send('DOM.describeNode', { nodeId: cardNodeId });
+      const { nodeIds } = await cdp.send('DOM.querySelectorAll', { nodeId: root.nodeId, selector: `[${AX_INDEX_ATTRIBUTE}]` });
+      const domByBackendId = new Map();
+      for (const nodeId of nodeIds) {
+        const { node } = await cdp.send('DOM.describeNode', { nodeId });
+        const attributes = attributeMap(node.attributes);
+        domByBackendId.set(node.backendNodeId, marked[Number(attributes[AX_INDEX_ATTRIBUTE])]);
+      }
+      const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+      const tree = axSubtree(nodes, cardNode.backendNodeId, domByBackendId);
+      if (!tree) {
+        throw new Error('the card is not in the accessibility tree');
+      }
+      fs.mkdirSync(path.dirname(step.path), { recursive: true });
+      fs.writeFileSync(step.path, `${JSON.stringify(tree, null, 2)}\n`);
+    } finally {
+      await cdp.detach();
+      await this.page.evaluate(unmarkCards, { rootAttribute: AX_ROOT_ATTRIBUTE, indexAttribute: AX_INDEX_ATTRIBUTE });
+    }
+  }
+}
+
+const AX_ROOT_ATTRIBUTE = 'data-helpdesk-e2e-ax-root';
+const AX_INDEX_ATTRIBUTE = 'data-helpdesk-e2e-ax-index';
+// Elements whose accessible names the accessibility tests check against what the page shows.
+const AX_CHECKED_SELECTOR = 'input, textarea, select, button, img, [role="button"], [role="combobox"], '
+  + '[role="radiogroup"], [role="radio"], [role="checkbox"], [role="listbox"], [role="textbox"], [role="img"]';
+
+// Runs in the page. Marks the card and its form controls, buttons and images,
+// and returns what the page shows for each marked element, by index.
+function markCardForSnapshot(cardElement, { rootAttribute, indexAttribute, selector }) {
+  const textOf = (element) => (element ? element.innerText.replace(/\s+/g, ' ').trim() : '');
+  cardElement.setAttribute(rootAttribute, '');
+  return [...cardElement.querySelectorAll(selector)].map((element, index) => {
+    element.setAttribute(indexAttribute, String(index));
+    const labelElements = [...(element.labels ?? [])];
+    for (const id of (element.getAttribute('aria-labelledby') ?? '').split(/\s+/).filter(Boolean)) {
+      const labelElement = element.ownerDocument.getElementById(id);
+      if (labelElement) {
+        labelElements.push(labelElement);
+      }
+    }
+    const labels = [...new Set(labelElements)].map(textOf).filter(Boolean);
+    return {
+      tag: element.tagName.toLowerCase(),
+      type: element.getAttribute('type'),
+      role: element.getAttribute('role'),
+      visibleLabel: labels.length ? labels.join(' ') : null,
+      text: textOf(element),
+      alt: element.getAttribute('alt'),
+      placeholder: element.getAttribute('placeholder'),
+      shown: element.getClientRects().length > 0,
+    };
+  });
+}
+
+// Runs in the page. Removes the marks that markCardForSnapshot set.
+function unmarkCards({ rootAttribute, indexAttribute }) {
+  for (const element of document.querySelectorAll(`[${rootAttribute}], [${indexAttribute}]`)) {
+    element.removeAttribute(rootAttribute);
+    element.removeAttribute(indexAttribute);
+  }
+}
+
+function attributeMap(flat) {
+  const attributes = {};
+  for (let i = 0; i + 1 < (flat ?? []).length; i += 2) {
+    attributes[flat[i]] = flat[i + 1];
+  }
+  return attributes;
+}
+
+// Return the nested tree of the AX node whose DOM node is rootBackendId.
+function axSubtree(nodes, rootBackendId, domByBackendId) {
+  const byId = new Map(nodes.map((node) => [node.nodeId, node]));
+  const rootNode = nodes.find((node) => node.backendDOMNodeId === rootBackendId);
+  const build = (node) => {
+    const properties = {};
+    for (const property of node.properties ?? []) {
+      properties[property.name] = property.value?.value ?? null;
+    }
+    const result = {
+      role: node.role?.value ?? null,
+      name: node.name?.value ?? '',
+      nameFrom: (node.name?.sources ?? []).find((source) => source.value && !source.superseded)?.type ?? null,
+      properties,
+      ignored: Boolean(node.ignored),
+      children: (node.childIds ?? []).map((id) => byId.get(id)).filter(Boolean).map(build),
+    };
+    if (node.description?.value) {
+      result.description = node.description.value;
+    }
+    if (node.value?.value !== undefined && node.value?.value !== '') {
+      result.value = node.value.value;
+    }
+    if (domByBackendId.has(node.backendDOMNodeId)) {
+      result.dom = domByBackendId.get(node.backendDOMNodeId);
+    }
+    return result;
+  };
+  return rootNode ? build(rootNode) : null;
 }
 
 // Runs in the page. Returns the visible text blocks of the open conversation:
