@@ -29,8 +29,8 @@ logger = logging.getLogger(__name__)
 
 INBOUND = "inbound"
 RETENTION = timedelta(days=1)
-# A claim not marked done after this long belongs to a run that was killed: Teams answers
-# a turn within 15 seconds or gives up, so no live run takes this long.
+# A claim not marked done after this long belongs to a run that was killed: Teams waits
+# about 15 seconds for a reply and then gives up, so no live run takes this long.
 ABANDONED_AFTER = timedelta(minutes=2)
 DEDUPED_TYPES = (ActivityTypes.message, ActivityTypes.invoke)
 STILL_WORKING = "That click is already being handled. If the card does not change, open it again in a minute."
