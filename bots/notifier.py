@@ -32,8 +32,8 @@ from storage import Delete, Put, StorageError, VersionConflict
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-# How long after it was taken a "sending" entry counts as abandoned by a killed process. RetryPolicy waits
-# at most 30 s per send, so a delivery of a few sends normally ends well within this; a slower one may arrive twice.
+# The time after which a "sending" entry counts as abandoned by a killed process. RetryPolicy waits at most
+# 30 s per send, so a delivery of a few sends ends well within it. A slower delivery may arrive twice.
 SENDING_LEASE = timedelta(minutes=10)
 PLACES = ("triage", "tst")
 

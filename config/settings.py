@@ -75,7 +75,7 @@ class GraphSettings:
     ca_bundle: str = ""
     timeout_seconds: float = 8.0
     max_attempts: int = 3
-    # The most time one call may spend waiting before retries, so a card click still gets its reply in time.
+    # The maximum time one call may spend waiting between retries, so a card click still gets its reply in time.
     max_wait_seconds: float = 8.0
 
     @property

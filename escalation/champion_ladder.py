@@ -14,7 +14,7 @@ from domain.errors import InvalidTransition
 from domain.request import Level, Request, Status
 from escalation.helpdesk import Helpdesk, Notification, Step
 from escalation.ladder import OPEN_WORK, REFRESH
-from escalation.visit_ladder import require_owner_or_free
+from escalation.visit_ladder import require_owner_or_free, take_on
 from storage import Op
 
 MatchOps = Callable[[str], Awaitable[Sequence[Op]]]
@@ -31,11 +31,7 @@ class ChampionLadder:
         def change(request: Request) -> None:
             require_champion_work(request)
             require_owner_or_free(actor, request)
-            request.owner_id = request.owner_id or actor.id
-            request.owner_name = request.owner_name or actor.name
-            request.status = Status.IN_PROGRESS.value
-            request.queued_at = None
-            request.first_response_at = request.first_response_at or to_iso(self.helpdesk._now())
+            take_on(actor, request, to_iso(self.helpdesk._now()))
 
         return await self._one(actor, Step(number, "champion_offered", change, note, False, (REFRESH,)), match_ops)
 

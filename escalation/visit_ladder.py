@@ -32,11 +32,7 @@ class VisitLadder:
         def change(request: Request) -> None:
             require_visit_work(request)
             require_owner_or_free(actor, request)
-            request.owner_id = request.owner_id or actor.id
-            request.owner_name = request.owner_name or actor.name
-            request.status = Status.IN_PROGRESS.value
-            request.queued_at = None
-            request.first_response_at = request.first_response_at or to_iso(self.helpdesk._now())
+            take_on(actor, request, to_iso(self.helpdesk._now()))
 
         return await self._one(actor, Step(number, "visit_proposed", change, note, False, (REFRESH,)), visit_ops)
 
@@ -72,6 +68,15 @@ def require_visit_work(request: Request) -> None:
         raise InvalidTransition(f"{request.reference} is not at {Level.SITE_VISIT.label.lower()} or {Level.IN_CLASS.label.lower()}, so visits do not apply.")
     if request.state not in OPEN_WORK:
         raise InvalidTransition(f"{request.reference} is {request.state.label.lower()}, so visits no longer apply.")
+
+
+def take_on(actor: Actor, request: Request, now: str) -> None:
+    """Make the acting TST the owner of an unowned request and mark it in progress (`now` is a stored UTC time)."""
+    request.owner_id = request.owner_id or actor.id
+    request.owner_name = request.owner_name or actor.name
+    request.status = Status.IN_PROGRESS.value
+    request.queued_at = None
+    request.first_response_at = request.first_response_at or now
 
 
 def require_owner_or_free(actor: Actor, request: Request) -> None:
