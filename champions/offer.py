@@ -1,8 +1,9 @@
 """An offer of a level-3 request to one champion, and the match that tracks a request's offers."""
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+
+from domain.document import VersionedDocument
 
 OFFERS = "champion_offers"
 MATCHES = "champion_matches"
@@ -32,7 +33,7 @@ class MatchState(StrEnum):
 
 
 @dataclass
-class Offer:
+class Offer(VersionedDocument):
     """One offer as stored in `champion_offers`, keyed by `id`; times are UTC ISO texts."""
 
     id: str
@@ -56,19 +57,10 @@ class Offer:
     def status(self) -> OfferState:
         return OfferState(self.state)
 
-    def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc.pop("version")
-        return doc
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> "Offer":
-        known = {item.name for item in fields(cls)} - {"version"}
-        return cls(**{name: value for name, value in doc.items() if name in known}, version=doc.get("_version", 0))
 
 
 @dataclass
-class Match:
+class Match(VersionedDocument):
     """The champion search for one request, stored in `champion_matches` under the request number.
 
     `tried` lists the champions offered the request in this round, so the
@@ -89,12 +81,3 @@ class Match:
     def status(self) -> MatchState:
         return MatchState(self.state)
 
-    def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc.pop("version")
-        return doc
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> "Match":
-        known = {item.name for item in fields(cls)} - {"version"}
-        return cls(**{name: value for name, value in doc.items() if name in known}, version=doc.get("_version", 0))

@@ -4,6 +4,8 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from domain.document import VersionedDocument
+
 
 class Status(StrEnum):
     NEW = "new"
@@ -100,7 +102,7 @@ URGENCY_LABELS = {
 
 
 @dataclass
-class Request:
+class Request(VersionedDocument):
     """One teacher's request for help, as stored."""
 
     number: int
@@ -148,15 +150,6 @@ class Request:
     def state(self) -> Status:
         return Status(self.status)
 
-    def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc.pop("version")
-        return doc
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> "Request":
-        known = {f.name for f in fields(cls)} - {"version"}
-        return cls(**{name: value for name, value in doc.items() if name in known}, version=doc.get("_version", 0))
 
 
 @dataclass(frozen=True)

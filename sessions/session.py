@@ -1,8 +1,10 @@
 """A small-group session (support level 2): who organises it, when, and each invited teacher's response."""
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from domain.document import VersionedDocument
 
 
 class SessionStatus(StrEnum):
@@ -50,7 +52,7 @@ class Attendee:
 
 
 @dataclass
-class Session:
+class Session(VersionedDocument):
     """One session as stored, keyed by `id`; times are UTC ISO texts and `version` is the storage version."""
 
     id: str
@@ -95,14 +97,8 @@ class Session:
     def attendee_by_request(self, number: int) -> Attendee | None:
         return next((attendee for attendee in self.attendees if attendee.request == number), None)
 
-    def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc.pop("version")
-        return doc
-
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> "Session":
-        known = {f.name for f in fields(cls)} - {"version"}
-        values = {name: value for name, value in doc.items() if name in known}
-        values["attendees"] = [Attendee(**attendee) for attendee in values.get("attendees", [])]
-        return cls(**values, version=doc.get("_version", 0))
+        session = super().from_doc(doc)
+        session.attendees = [Attendee(**attendee) for attendee in session.attendees]
+        return session

@@ -1,9 +1,9 @@
 """A site visit (support level 4) or in-class support (level 5): proposed times, the teacher's pick, the booking and the outcome."""
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
+from domain.document import VersionedDocument
 from domain.request import Level
 
 VISITS = "visits"
@@ -47,7 +47,7 @@ OUTCOME_LABELS = {
 
 
 @dataclass
-class Visit:
+class Visit(VersionedDocument):
     """One visit as stored in `visits`, keyed by `id`; times are UTC ISO texts and `version` is the storage version.
 
     `options` are the proposed times as {"start", "end"}; `chosen` indexes
@@ -91,12 +91,3 @@ class Visit:
     def kind_label(self) -> str:
         return "in-class support" if self.level == Level.IN_CLASS else "site visit"
 
-    def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc.pop("version")
-        return doc
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> "Visit":
-        known = {item.name for item in fields(cls)} - {"version"}
-        return cls(**{name: value for name, value in doc.items() if name in known}, version=doc.get("_version", 0))
