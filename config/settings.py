@@ -59,7 +59,7 @@ class SlaSettings:
 
 @dataclass(frozen=True)
 class GraphSettings:
-    """How the bot reaches Microsoft Graph with client credentials.
+    """Connection settings for Microsoft Graph with client credentials.
 
     Graph is used only when `base_url` is set. Neither address has a
     default, so a development machine or a test never calls Microsoft by
