@@ -18,7 +18,7 @@ from knowledge.catalogue import DEFAULT_CATALOGUE_PATH, REPOSITORY_ROOT, load_ca
 from knowledge.drafts import ArticleDraft, ArticleDrafts, DraftForm, DraftState, draft_id
 from knowledge.gaps import Gap, GapGroup, group_gaps, load_gaps, record_gap
 from knowledge.loader import ArticleImportError, ImportProblem, dump_articles, load_articles
-from knowledge.search import DEFAULT_MIN_COVERAGE, DEFAULT_MIN_SCORE, KnowledgeBase, SearchResult
+from knowledge.search import DEFAULT_MIN_COVERAGE, DEFAULT_MIN_CONFIDENCE, KnowledgeBase, SearchResult
 from knowledge.stats import ArticleCounts, ArticleStats, VoteResult
 
 DEFAULT_ARTICLES_PATH = Path(__file__).resolve().parent / "starter_articles.yaml"
@@ -27,7 +27,7 @@ DEFAULT_ARTICLES_PATH = Path(__file__).resolve().parent / "starter_articles.yaml
 def load_knowledge_base(
     articles_path: Path | str = DEFAULT_ARTICLES_PATH,
     catalogue_path: Path | str = DEFAULT_CATALOGUE_PATH,
-    min_score: float = DEFAULT_MIN_SCORE,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     min_coverage: float = DEFAULT_MIN_COVERAGE,
 ) -> KnowledgeBase:
     """Load articles and the catalogue, reject unknown categories, and build the search index.
@@ -36,7 +36,7 @@ def load_knowledge_base(
     """
     category_names = load_category_names(catalogue_path)
     articles = load_articles(articles_path, known_categories=category_names)
-    return KnowledgeBase(articles, min_score=min_score, min_coverage=min_coverage, category_names=category_names)
+    return KnowledgeBase(articles, min_confidence=min_confidence, min_coverage=min_coverage, category_names=category_names)
 
 
 __all__ = [
@@ -50,7 +50,7 @@ __all__ = [
     "DEFAULT_ARTICLES_PATH",
     "DEFAULT_CATALOGUE_PATH",
     "DEFAULT_MIN_COVERAGE",
-    "DEFAULT_MIN_SCORE",
+    "DEFAULT_MIN_CONFIDENCE",
     "DraftForm",
     "DraftState",
     "Gap",

@@ -17,7 +17,16 @@ from pathlib import Path
 
 from knowledge import DEFAULT_ARTICLES_PATH, DEFAULT_CATALOGUE_PATH, Article, KnowledgeBase, load_category_names
 from knowledge.catalogue import CatalogueError
-from knowledge.evaluation import DEFAULT_QUESTIONS_PATH, SPLITS, EvaluationReport, evaluate, load_questions
+from knowledge.evaluation import (
+    DEFAULT_QUESTIONS_PATH,
+    SPLITS,
+    EvaluationReport,
+    OffTopicReport,
+    evaluate,
+    evaluate_off_topic,
+    load_off_topic,
+    load_questions,
+)
 from knowledge.gaps import DEFAULT_THRESHOLD, Gap, GapGroup, group_gaps, load_gaps
 from knowledge.loader import ArticleImportError, dump_articles, load_articles
 from storage import DataFolderLocked, StorageError, TinyDBStore
@@ -79,12 +88,18 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_articles_option(export)
     export.set_defaults(handler=_run_export)
 
-    evaluate_command = commands.add_parser("evaluate", help="measure top-1 and top-3 hit rates on labelled questions")
+    evaluate_command = commands.add_parser(
+        "evaluate", help="measure top-1 and top-3 hit rates on labelled questions, and false positives on off-topic messages"
+    )
     evaluate_command.add_argument(
         "--questions", type=Path, default=DEFAULT_QUESTIONS_PATH, help="labelled questions YAML (default: %(default)s)"
     )
     evaluate_command.add_argument("--split", choices=(*SPLITS, "all"), default="all", help="question set to run (default: all)")
-    evaluate_command.add_argument("--show-misses", action="store_true", help="list questions whose article was not ranked first")
+    evaluate_command.add_argument(
+        "--show-misses",
+        action="store_true",
+        help="list questions whose article was not ranked first, and off-topic messages that returned articles",
+    )
     evaluate_command.add_argument("--json", action="store_true", help="print JSON instead of text")
     _add_articles_option(evaluate_command)
     evaluate_command.set_defaults(handler=_run_evaluate)
@@ -209,6 +224,7 @@ def _run_evaluate(arguments: argparse.Namespace) -> int:
     knowledge_base = _load_knowledge_base(arguments)
     try:
         questions = load_questions(arguments.questions)
+        off_topic = load_off_topic(arguments.questions)
     except (OSError, ValueError) as error:
         raise _InvalidInput(f"cannot read questions: {error}") from error
 
@@ -218,8 +234,11 @@ def _run_evaluate(arguments: argparse.Namespace) -> int:
         raise _InvalidInput(f"{arguments.questions} expects article ids that do not exist: {', '.join(unknown_ids)}")
 
     reports = {split: evaluate(knowledge_base, [question for question in questions if question.split == split]) for split in splits}
+    off_topic_reports = {split: evaluate_off_topic(knowledge_base, off_topic[split]) for split in splits if off_topic[split]}
     if arguments.json:
-        print(json.dumps({split: report.to_dict() for split, report in reports.items()}, indent=2, ensure_ascii=False))
+        payload: dict[str, object] = {split: report.to_dict() for split, report in reports.items()}
+        payload.update({f"off_topic_{split}": report.to_dict() for split, report in off_topic_reports.items()})
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
         return EXIT_OK
 
     for split, report in reports.items():
@@ -228,6 +247,11 @@ def _run_evaluate(arguments: argparse.Namespace) -> int:
             for miss in report.misses:
                 rank = f"rank {miss.rank}" if miss.rank else "not in top 3"
                 print(f"    {rank}: {miss.question!r} expected {miss.expected}, got {', '.join(miss.returned) or 'nothing'}")
+    for split, off_topic_report in off_topic_reports.items():
+        print(_format_off_topic_line(split, off_topic_report))
+        if arguments.show_misses:
+            for message, returned in off_topic_report.false_positives:
+                print(f"    {message!r} got {', '.join(returned)}")
     return EXIT_OK
 
 
@@ -236,6 +260,13 @@ def _format_report_line(split: str, report: EvaluationReport) -> str:
         f"{split}: {report.total} questions, "
         f"top-1 {report.top1_hits} ({report.top1_rate:.1%}), "
         f"top-3 {report.top3_hits} ({report.top3_rate:.1%})"
+    )
+
+
+def _format_off_topic_line(split: str, report: OffTopicReport) -> str:
+    return (
+        f"off-topic {split}: {report.total} messages, "
+        f"{len(report.false_positives)} returned articles ({report.false_positive_rate:.1%})"
     )
 
 

@@ -3,15 +3,19 @@
 Both sides go through the same steps, so they share one vocabulary. The
 steps lower-case the text and strip accents, then drop grade-level context
 ("grade 7", "3rd graders") that would otherwise match grading articles.
-Then they drop stopwords, stem with a small suffix stripper and replace
+Then they drop stopwords, stem with the Snowball English stemmer and replace
 synonyms and phrases.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 import unicodedata
 from collections.abc import Mapping
+
+import Stemmer
 
 from knowledge.vocabulary import STOPWORDS, SYNONYMS
 
@@ -23,11 +27,6 @@ _GRADE_LEVEL = re.compile(
     r"|\bk\s*(?:to\s*)?\d{1,2}\b"  # k-5, k 12
 )
 
-# Suffixes whose removal would leave fewer letters than this are kept, so
-# short words such as "used" or "bring" stay whole.
-_MIN_STEM_LENGTH = 3
-
-
 def fold_text(text: str) -> str:
     """Lower-case `text`, strip accents and apostrophes, and turn punctuation into spaces."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -36,46 +35,46 @@ def fold_text(text: str) -> str:
     return " ".join(_WORD.findall(lowered))
 
 
-def stem(word: str) -> str:
-    """Strip common English suffixes so that inflected forms share one token.
+# Snowball's English stemmer (Porter2), from the PyStemmer package. One
+# instance is not safe to share between threads, so each thread gets its own.
+_stemmers = threading.local()
 
-    The stems need not be real words ("share", "shared" and "sharing" all
-    become "shar"); they only have to agree between articles and queries.
+
+def stem(word: str) -> str:
+    """Reduce `word` to its Snowball English stem so that inflected forms share one token.
+
+    Stems need not be real words ("sharing" becomes "share", "assignments"
+    becomes "assign"); they only have to agree between articles and queries.
     Words with digits and words of three letters or fewer are returned unchanged.
     """
     if len(word) <= 3 or not word.isalpha():
         return word
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = Stemmer.Stemmer("english")
+    stemmed = stemmer.stemWord(word)
+    # Snowball keeps the doubled letter of "quizzes" ("quizz"), which would not match "quiz".
+    return stemmed[:-1] if stemmed.endswith("zz") else stemmed
 
-    # Plurals: stories -> story, classes -> class, quizzes -> quizz, teams -> team.
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith(("sses", "shes", "ches", "xes", "zzes")):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
 
-    # Verb and adverb endings: grading -> grad, created -> creat, assignment -> assign.
-    for suffix, min_stem in (("ing", _MIN_STEM_LENGTH), ("ed", _MIN_STEM_LENGTH), ("ly", _MIN_STEM_LENGTH), ("ment", 4)):
-        if word.endswith(suffix) and len(word) - len(suffix) >= min_stem:
-            word = word[: -len(suffix)]
-            break
+def content_words(text: str) -> list[str]:
+    """Fold `text` and drop grade levels and stopwords, leaving the words that carry its topic.
 
-    # A final silent e: grade -> grad, so it matches "grading" after the step above.
-    if len(word) > _MIN_STEM_LENGTH and word.endswith("e") and not word.endswith("ee"):
-        word = word[:-1]
+    A word is dropped when it is a stopword or its stem is a stopword's stem,
+    so "helpful" and "wanted" go with "help" and "want".
+    """
+    folded = _GRADE_LEVEL.sub(" ", fold_text(text))
+    return [word for word in folded.split() if word not in STOPWORDS and stem(word) not in _stopword_stems()]
 
-    # A doubled final consonant: quizz -> quiz, sett(ing) -> set.
-    if len(word) > _MIN_STEM_LENGTH and word[-1] == word[-2] and word[-1] not in "aeioulsz":
-        word = word[:-1]
-    elif word.endswith("zz"):
-        word = word[:-1]
-    return word
+
+@functools.cache
+def _stopword_stems() -> frozenset[str]:
+    return frozenset(stem(word) for word in STOPWORDS)
 
 
 def base_tokens(text: str) -> list[str]:
     """Fold `text`, drop grade levels and stopwords, and stem each word, without replacing synonyms."""
-    folded = _GRADE_LEVEL.sub(" ", fold_text(text))
-    return [stem(word) for word in folded.split() if word not in STOPWORDS]
+    return [stem(word) for word in content_words(text)]
 
 
 class Normalizer:

@@ -11,6 +11,8 @@ the same lower-casing and stemming as articles and queries, so a key such as
 # names stay out of this list: "one" (one note), "mine" (mine craft), "out"
 # (break out, out loud) and "class" (class notebook, class team).
 # "up" is listed so that "set up" and "setup" match the same articles.
+# Greetings and pleasantries ("good morning", "sorry") are listed too. A
+# word whose stem is a stopword's stem ("helpful", "wanted") is also dropped.
 STOPWORDS = frozenset(
     """
     a about above after again all also am an and any anyone anything are arent as at
@@ -24,14 +26,22 @@ STOPWORDS = frozenset(
     us very want wants was wasnt way we were what whats when where which while who
     why will with wont would yes yet you your youre
     teach teacher teachers teaching classroom classrooms
+    good morning afternoon evening great awesome sorry never mind figured whether
+    say says said keep keeps today tomorrow yesterday
+    monday tuesday wednesday thursday friday saturday sunday
     """.split()
 )
 
 # Each key is a word or phrase a teacher might use; its value replaces it in
 # the token stream. Values use the canonical product words that the articles
 # use, and some keep the original words too, so both spellings still count.
+# The token that stands for a product no article covers; see the end of SYNONYMS.
+UNCOVERED_PRODUCT = "uncoveredproduct"
+
 SYNONYMS: dict[str, str] = {
     # OneNote Class Notebook
+    "binder": "onenote notebook",
+    "binders": "onenote notebook",
     "one note": "onenote",
     "class notebook": "classnotebook onenote",
     "class notebooks": "classnotebook onenote",
@@ -45,7 +55,23 @@ SYNONYMS: dict[str, str] = {
     "resubmit": "revision",
     "send back": "return",
     "give back": "return",
+    "hand back": "return",
+    "task": "assignment",
+    "tasks": "assignment",
+    "marking grid": "rubric",
+    "marking guide": "rubric",
+    "scoring guide": "rubric",
+    "criteria": "rubric criteria",
+    "give homework": "create assignment",
+    "give an assignment": "create assignment",
+    "give assignments": "create assignment",
     # Forms
+    "graded automatically": "quiz automatic grade",
+    "marks itself": "quiz automatic grade",
+    "self marking": "quiz automatic grade",
+    "self grading": "quiz automatic grade",
+    "vocab check": "quiz",
+    "pop quiz": "quiz",
     "test": "quiz",
     "exam": "quiz",
     "forms quiz": "quiz forms",
@@ -70,10 +96,21 @@ SYNONYMS: dict[str, str] = {
     "speech to text": "dictate",
     "voice typing": "dictate",
     "dictation": "dictate",
+    # Languages of newcomer families, for translation
+    **{language: "translate language" for language in (
+        "arabic", "punjabi", "mandarin", "chinese", "cantonese", "spanish", "farsi", "persian", "dari", "korean",
+        "tagalog", "ukrainian", "vietnamese", "hindi", "urdu", "japanese", "russian", "somali", "tigrinya", "swahili",
+    )},
     # Flip
     "flipgrid": "flip",
     "flip grid": "flip",
     # Meetings
+    "video call": "meeting call",
+    "teams call": "meeting call",
+    "show my slides": "screenshare powerpoint",
+    "show my desktop": "screenshare",
+    "slides": "powerpoint slides",
+    "slideshow": "powerpoint",
     "breakout rooms": "breakout room",
     "break out rooms": "breakout room",
     "breakout": "breakout room",
@@ -85,6 +122,10 @@ SYNONYMS: dict[str, str] = {
     "present my screen": "screenshare",
     "show my screen": "screenshare",
     # Class teams
+    "teams class": "class team",
+    "teams classes": "class team",
+    "hop into": "join",
+    "hop in": "join",
     "join code": "joincode",
     "class code": "joincode",
     "team code": "joincode",
@@ -97,6 +138,10 @@ SYNONYMS: dict[str, str] = {
     "behaviour": "misbehaving",
     "behavior": "misbehaving",
     # People
+    "toc": "substitute colleague",
+    "tocs": "substitute colleague",
+    "sub": "substitute colleague",
+    "subs": "substitute colleague",
     "kid": "student",
     "kids": "student",
     "pupil": "student",
@@ -125,4 +170,18 @@ SYNONYMS: dict[str, str] = {
     "doc": "document",
     "docs": "document",
     "make": "create",
+    # Everyday verbs teachers use for the product's actions
+    "put": "add",
+    "freeze": "lock",
+    "send a link": "share link",
+    "send link": "share link",
+    # Other vendors' products and equipment that the articles do not cover.
+    # They become one token that no article contains, so a question about
+    # them ("breakout rooms in Google Meet") covers less of any article and
+    # is less likely to be answered with a Microsoft article.
+    **{product: UNCOVERED_PRODUCT for product in (
+        "zoom", "google meet", "google docs", "google doc", "google drive", "google slides",
+        "google sheets", "seesaw", "kahoot", "canva", "brightspace", "photocopier", "copier", "printer", "projector",
+        "smart board", "smartboard", "doc camera", "document camera",
+    )},
 }

@@ -169,11 +169,14 @@ def test_evaluate_json_shape():
 
     assert completed.returncode == 0, completed.stderr
     payload = json.loads(completed.stdout)
-    assert set(payload) == {"tuning", "holdout"}
-    for report in payload.values():
-        assert report["total"] > 0
-        assert 0.0 <= report["top1_rate"] <= report["top3_rate"] <= 1.0
-        assert isinstance(report["misses"], list)
+    assert set(payload) == {"tuning", "holdout", "off_topic_tuning", "off_topic_holdout"}
+    for split in ("tuning", "holdout"):
+        assert payload[split]["total"] > 0
+        assert 0.0 <= payload[split]["top1_rate"] <= payload[split]["top3_rate"] <= 1.0
+        assert isinstance(payload[split]["misses"], list)
+    for split in ("off_topic_tuning", "off_topic_holdout"):
+        assert payload[split]["total"] > 0
+        assert payload[split]["false_positives"] == len(payload[split]["examples"])
 
 
 def test_evaluate_text_output():
@@ -183,6 +186,8 @@ def test_evaluate_text_output():
     assert completed.stdout.startswith("holdout: ")
     assert "top-1" in completed.stdout
     assert "top-3" in completed.stdout
+    assert "off-topic holdout: " in completed.stdout
+    assert "tuning" not in completed.stdout
 
 
 def test_evaluate_unknown_expected_id_exits_2(tmp_path):
@@ -200,3 +205,16 @@ def test_missing_articles_file_exits_2(tmp_path):
 
     assert completed.returncode == 2
     assert "file not found" in completed.stderr
+
+
+def test_evaluate_invalid_off_topic_entry_exits_2(tmp_path):
+    questions = tmp_path / "questions.yaml"
+    questions.write_text(
+        "holdout:\n  - {question: rubric, expected: kb-assignments-rubric}\noff_topic_holdout:\n  - {question: lunch}\n",
+        encoding="utf-8",
+    )
+
+    completed = run_cli("evaluate", "--questions", str(questions))
+
+    assert completed.returncode == 2
+    assert "off_topic_holdout entry 1 must be a non-empty string" in completed.stderr

@@ -141,3 +141,11 @@ def test_spelling_leaves_known_short_or_unmatched(token):
     corrector = SpellingCorrector({"rubric": 2, "grad": 4})
 
     assert corrector.correct(token) == token
+
+
+def test_words_stemming_to_stopwords_removed():
+    assert base_tokens("Thanks, that was really helpful and exactly what I wanted") == [stem("exactly")]
+
+
+def test_greetings_removed():
+    assert base_tokens("Good morning! Sorry to bother you") == [stem("bother")]
