@@ -34,6 +34,7 @@ from escalation.reminders import Reminders
 from champions import ChampionMatcher
 from graph import GraphClient, GraphNotFound, GraphRequestError
 from knowledge import Article, ArticleImportError, KnowledgeBase, load_knowledge_base
+from knowledge.drafts import knowledge_revision
 from sessions import FileCalendar, GraphCalendar, SessionPlanner
 from storage import PostgresStore, Put, StorageError, Store, TinyDBStore, VersionConflict
 from storage.database_url import display_url
@@ -105,6 +106,8 @@ async def open_services(settings: Settings) -> Services:
     store = _build_store(settings)
     await store.open()
     try:
+        # Read before the articles, like Services.reload_knowledge, so a publish during start-up is synced later.
+        revision = await knowledge_revision(store)
         knowledge = await _load_knowledge(settings, store)
     except BaseException:
         await store.close()
@@ -125,7 +128,17 @@ async def open_services(settings: Settings) -> Services:
     champions = ChampionMatcher(store, helpdesk, settings, principal_lookup=_principal_lookup(graph) if graph else None)
     visits = VisitPlanner(store, helpdesk, settings, GraphVisitCalendar(graph) if graph else FileVisitCalendar())
     return Services(
-        settings, store, helpdesk, PeopleDirectory(store), RoleDirectory(settings.roles), knowledge, ladder, sessions, champions, visits
+        settings,
+        store,
+        helpdesk,
+        PeopleDirectory(store),
+        RoleDirectory(settings.roles),
+        knowledge,
+        ladder,
+        sessions,
+        champions,
+        visits,
+        knowledge_revision=revision,
     )
 
 

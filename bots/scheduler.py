@@ -25,6 +25,10 @@ from storage import StorageError
 
 logger = logging.getLogger(__name__)
 
+# How often each process checks whether another one published an article. A
+# check is one storage read; a reload, when one is due, rebuilds the index in a thread.
+KNOWLEDGE_SYNC_SECONDS = 60
+
 
 class HelpdeskScheduler(AsyncIOScheduler):
     """An AsyncIOScheduler that lets the jobs it is running finish when the bot stops.
@@ -108,6 +112,13 @@ def build_scheduler(settings: Settings, reminders: Reminders, notifier: Notifier
         except StorageError:
             logger.exception("champion and visit checks failed")
 
+    async def sync_knowledge() -> None:
+        """Pick up articles that another bot process published, so every process suggests them."""
+        try:
+            await notifier.services.sync_knowledge()
+        except StorageError:
+            logger.exception("knowledge-base sync failed")
+
     digest_at = settings.digest_time
     scheduler.add_job(
         scheduler.tracked(post_digest), CronTrigger(day_of_week="mon-fri", hour=digest_at.hour, minute=digest_at.minute, timezone=zone),
@@ -119,6 +130,10 @@ def build_scheduler(settings: Settings, reminders: Reminders, notifier: Notifier
     )
     scheduler.add_job(
         scheduler.tracked(check_ladder), IntervalTrigger(minutes=settings.sla.check_minutes, timezone=zone), id="ladder-checks", coalesce=True, max_instances=1,
+    )
+    scheduler.add_job(
+        scheduler.tracked(sync_knowledge), IntervalTrigger(seconds=KNOWLEDGE_SYNC_SECONDS, timezone=zone),
+        id="knowledge-sync", coalesce=True, max_instances=1,
     )
     scheduler.add_job(scheduler.tracked(housekeeping), CronTrigger(hour=2, minute=30, timezone=zone), id="housekeeping", coalesce=True, misfire_grace_time=3600)
     return scheduler

@@ -11,6 +11,7 @@ from escalation.helpdesk import Helpdesk
 from escalation.ladder import Ladder
 from escalation.roles import RoleDirectory
 from knowledge import Article, ArticleError, KnowledgeBase
+from knowledge.drafts import knowledge_revision
 from sessions import SessionPlanner
 from storage import VERSION_FIELD, Store
 from visits import VisitPlanner
@@ -32,6 +33,8 @@ class Services:
     # Technology Champion matches (level 3) and site visits (levels 4 and 5); None in set-ups that build Services without them.
     champions: ChampionMatcher | None = None
     visits: VisitPlanner | None = None
+    # The stored knowledge revision that `knowledge` was built from; None before the first publish.
+    knowledge_revision: str | None = None
     _knowledge_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False, compare=False)
 
     def article(self, article_id: str | None):
@@ -45,12 +48,12 @@ class Services:
         because each swap is one assignment. The lock makes two reloads run one
         after the other, so the index swapped in last has every article that
         was stored before it started. A stored article that fails validation
-        is logged and left out.
-        NOTE: this rebuilds the index of this process only. Other bot
-        processes serving the same district keep their index until they
-        restart or reload.
+        is logged and left out. Other bot processes sharing the store pick
+        the change up through `sync_knowledge`.
         """
         async with self._knowledge_lock:
+            # The revision is read before the articles, so a publish that lands during the reload is picked up by the next sync.
+            revision = await knowledge_revision(self.store)
             articles = []
             for doc in await self.store.find("articles"):
                 try:
@@ -61,5 +64,13 @@ class Services:
             knowledge = await asyncio.to_thread(self.knowledge.with_articles, articles)
             self.knowledge = knowledge
             self.helpdesk.suggester = knowledge
-        logger.info("knowledge base reloaded: %d articles", len(knowledge.articles))
+            self.knowledge_revision = revision
+        logger.info("knowledge base reloaded: %d articles, revision %s", len(knowledge.articles), revision)
         return knowledge
+
+    async def sync_knowledge(self) -> bool:
+        """Reload the search index when another process published an article since this one last loaded; return whether it did."""
+        if await knowledge_revision(self.store) == self.knowledge_revision:
+            return False
+        await self.reload_knowledge()
+        return True

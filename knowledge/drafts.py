@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,11 @@ logger = logging.getLogger(__name__)
 
 ARTICLES_COLLECTION = "articles"
 DRAFTS_COLLECTION = "article_drafts"
+# A publish writes a new random revision here, in the same batch as the
+# article, so that every bot process sharing the store can tell its search
+# index is out of date (see Services.sync_knowledge).
+REVISION_COLLECTION = "meta"
+REVISION_KEY = "knowledge-revision"
 DRAFT_ID_PREFIX = "kb-draft-"
 DRAFT_KIND = "faq"
 MAX_ATTEMPTS = 8
@@ -232,8 +238,11 @@ class ArticleDrafts:
                 record["fields"] = draft.article.to_dict()
                 article_op = Delete(ARTICLES_COLLECTION, article_id, draft.article_version)
                 decided = dataclasses.replace(decided, article_version=0)
+            ops = [Put(DRAFTS_COLLECTION, article_id, record, draft.version), article_op]
+            if decision is DraftState.PUBLISHED:
+                ops.append(Put(REVISION_COLLECTION, REVISION_KEY, {"revision": uuid.uuid4().hex, "changed_at": record["decided_at"]}))
             try:
-                await self.store.apply([Put(DRAFTS_COLLECTION, article_id, record, draft.version), article_op])
+                await self.store.apply(ops)
             except VersionConflict:
                 continue
             logger.info("article %s %s by %s", article_id, decision.value, actor.id)
@@ -302,3 +311,9 @@ def _matching_url(request: Request, knowledge: Any) -> str:
 def _require_triager(actor: Actor, action: str) -> None:
     if not actor.has(Role.TRIAGER):
         raise NotAllowed(f"Only a triager can {action}.")
+
+
+async def knowledge_revision(store: Store) -> str | None:
+    """Return the revision that the last publish stored, or None before the first publish."""
+    doc = await store.get(REVISION_COLLECTION, REVISION_KEY)
+    return doc.get("revision") if doc else None

@@ -15,7 +15,7 @@ from wordfreq import zipf_frequency
 from knowledge.article import Article
 from knowledge.normalize import Normalizer, base_tokens, content_words, stem
 from knowledge.spelling import SpellingCorrector
-from knowledge.vocabulary import UNCOVERED_PRODUCT
+from knowledge.vocabulary import OTHER_PRODUCTS
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +136,7 @@ class KnowledgeBase:
         self._document_token_sets = [frozenset(tokens) for tokens in corpus]
         self._document_frequency = Counter(token for tokens in self._document_token_sets for token in tokens)
         self._spelling = self._build_spelling_corrector()
+        self._other_products = {token for product in OTHER_PRODUCTS for token in self._normalizer.tokens(product)}
         self._retriever: bm25s.BM25 | None = None
         if self._indexed:
             self._retriever = bm25s.BM25()
@@ -245,9 +246,10 @@ class KnowledgeBase:
         A token the articles use counts its IDF. A token they never use counts
         the highest IDF scaled by how rare the teacher's word is in everyday
         English, so "pizza" weighs more than "put" or "arrived". Tokens that a
-        synonym put in place of the teacher's words count like used ones.
+        synonym put in place of the teacher's words, and other vendors'
+        products, count their whole IDF.
         """
-        if token in self._document_frequency or surface_word is None:
+        if token in self._document_frequency or surface_word is None or token in self._other_products:
             return self._idf(token)
         return self._unseen_idf() * everyday_rarity(surface_word)
 
@@ -280,5 +282,4 @@ class KnowledgeBase:
         tokens: list[str] = []
         for text in self._document_texts(article):
             tokens.extend(self._normalizer.tokens(text))
-        # An article that names another vendor's product must not match every question about one.
-        return [token for token in tokens if token != UNCOVERED_PRODUCT]
+        return tokens

@@ -35,8 +35,16 @@ STOPWORDS = frozenset(
 # Each key is a word or phrase a teacher might use; its value replaces it in
 # the token stream. Values use the canonical product words that the articles
 # use, and some keep the original words too, so both spellings still count.
-# The token that stands for a product no article covers; see the end of SYNONYMS.
-UNCOVERED_PRODUCT = "uncoveredproduct"
+# Other vendors' products and equipment that the starter articles do not
+# cover. Search weighs a product that no article names like a rare word, so a
+# question about one ("breakout rooms in Google Meet") covers less of any
+# article and is less likely to be answered with a Microsoft article. An
+# article that names the product is matched as usual.
+OTHER_PRODUCTS = (
+    "zoom", "google meet", "google docs", "google doc", "google drive", "google slides", "google sheets",
+    "seesaw", "kahoot", "canva", "brightspace", "photocopier", "copier", "printer", "projector",
+    "smart board", "smartboard", "doc camera", "document camera",
+)
 
 SYNONYMS: dict[str, str] = {
     # OneNote Class Notebook
@@ -175,13 +183,6 @@ SYNONYMS: dict[str, str] = {
     "freeze": "lock",
     "send a link": "share link",
     "send link": "share link",
-    # Other vendors' products and equipment that the articles do not cover.
-    # They become one token that no article contains, so a question about
-    # them ("breakout rooms in Google Meet") covers less of any article and
-    # is less likely to be answered with a Microsoft article.
-    **{product: UNCOVERED_PRODUCT for product in (
-        "zoom", "google meet", "google docs", "google doc", "google drive", "google slides",
-        "google sheets", "seesaw", "kahoot", "canva", "brightspace", "photocopier", "copier", "printer", "projector",
-        "smart board", "smartboard", "doc camera", "document camera",
-    )},
+    # Other vendors' products and equipment, each made one word (see OTHER_PRODUCTS).
+    **{product: product.replace(" ", "") for product in OTHER_PRODUCTS if " " in product},
 }

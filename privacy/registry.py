@@ -51,7 +51,7 @@ COLLECTIONS: dict[str, Collection] = {
     "posts": Collection(DataKind.NOTHING_PERSONAL, "channel threads of requests and the digest: conversation and activity ids"),
     "jobs": Collection(DataKind.NOTHING_PERSONAL, "claims of timed jobs, keyed by request number, visit id or date"),
     "counters": Collection(DataKind.NOTHING_PERSONAL, "the last number given to requests, sessions, offers and visits"),
-    "meta": Collection(DataKind.NOTHING_PERSONAL, "the Bot Connector address, the bot's account and the pseudonym key"),
+    "meta": Collection(DataKind.NOTHING_PERSONAL, "the Bot Connector address, the bot's account, the pseudonym key and the knowledge-base revision"),
 }
 
 PERSONAL = tuple(name for name, collection in COLLECTIONS.items() if collection.kind is DataKind.PERSONAL)

@@ -3,12 +3,14 @@
 import dataclasses
 import json
 import logging
+from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
 import pytest
 
 from bots.notifier import Notifier
+from bots.scheduler import build_scheduler
 from cards import article_draft_card, article_preview, article_result_card, suggestions_card, teacher_update_card
 from dialogs.staff_view import staff_card
 from domain.request import Request
@@ -379,6 +381,35 @@ async def test_published_article_suggested_to_teachers(driver, services):
     assert article_id in (await services.helpdesk.get(number)).suggested_articles
 
 
+async def test_other_process_syncs_published_article(driver, services):
+    # A second bot process on the same store: its own index, built before the publish.
+    _, article_id = await drafted(driver, services)
+    other_process = dataclasses.replace(services)
+    before = other_process.knowledge
+
+    await driver.send(execute(TRIAGER, "publishArticle", {"article": article_id}, TRIAGE))
+    stale = [result.article.id for result in other_process.knowledge.search("document camera flickers on the projector")]
+    synced = await other_process.sync_knowledge()
+    found = [result.article.id for result in other_process.knowledge.search("document camera flickers on the projector")]
+    synced_again = await other_process.sync_knowledge()
+
+    assert article_id not in stale
+    assert synced is True
+    assert other_process.knowledge is not before
+    assert article_id in found
+    assert synced_again is False
+    assert other_process.knowledge_revision == services.knowledge_revision
+
+
+async def test_sync_without_publish_keeps_index(services):
+    knowledge = services.knowledge
+
+    synced = await services.sync_knowledge()
+
+    assert synced is False
+    assert services.knowledge is knowledge
+
+
 async def test_replayed_publish_changes_nothing(driver, services):
     _, article_id = await drafted(driver, services)
     await driver.send(execute(TRIAGER, "publishArticle", {"article": article_id}, TRIAGE))
@@ -570,3 +601,17 @@ def _request(services) -> Request:
         school="Pinetree Secondary",
         status="suggested",
     )
+
+
+async def test_scheduler_job_syncs_knowledge(driver, services, settings):
+    _, article_id = await drafted(driver, services)
+    other_process = dataclasses.replace(services)
+    await driver.send(execute(TRIAGER, "publishArticle", {"article": article_id}, TRIAGE))
+    # The sync job only reads `services` from the notifier.
+    notifier = SimpleNamespace(services=other_process)
+    job = build_scheduler(settings, reminders=None, notifier=notifier).get_job("knowledge-sync")
+
+    await job.func()
+
+    assert other_process.knowledge_revision == services.knowledge_revision
+    assert other_process.knowledge.get(article_id).is_published
