@@ -116,8 +116,9 @@ def build_scheduler(settings: Settings, reminders: Reminders, notifier: Notifier
         """Pick up articles that another bot process published, so every process suggests them."""
         try:
             await notifier.services.sync_knowledge()
-        except StorageError:
-            logger.exception("knowledge-base sync failed")
+        except Exception:
+            # Any failure keeps the current index, which stays complete, and the next run tries again.
+            logger.exception("knowledge-base sync failed; the current index stays in use")
 
     digest_at = settings.digest_time
     scheduler.add_job(

@@ -33,7 +33,7 @@ class Services:
     # Technology Champion matches (level 3) and site visits (levels 4 and 5); None in set-ups that build Services without them.
     champions: ChampionMatcher | None = None
     visits: VisitPlanner | None = None
-    # The stored knowledge revision that `knowledge` was built from; None before the first publish.
+    # The stored knowledge revision that `knowledge` was built from; None before the first publish or reject.
     knowledge_revision: str | None = None
     _knowledge_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False, compare=False)
 
@@ -61,7 +61,9 @@ class Services:
                 except ArticleError as error:
                     logger.error("stored article %s is invalid and was left out of the index: %s", doc.get("id"), error)
             # Indexing 10,000 articles takes seconds, so it runs in a thread and the event loop keeps serving.
-            knowledge = await asyncio.to_thread(self.knowledge.with_articles, articles)
+            # The store contains every article, the starter ones included (bot start-up adds them), so the index is
+            # rebuilt from it alone and a rejected draft leaves memory too.
+            knowledge = await asyncio.to_thread(self.knowledge.rebuilt_with, articles)
             self.knowledge = knowledge
             self.helpdesk.suggester = knowledge
             self.knowledge_revision = revision
@@ -69,7 +71,10 @@ class Services:
         return knowledge
 
     async def sync_knowledge(self) -> bool:
-        """Reload the search index when another process published an article since this one last loaded; return whether it did."""
+        """Reload the search index when another process published or rejected an article since this one last loaded.
+
+        Returns whether it reloaded.
+        """
         if await knowledge_revision(self.store) == self.knowledge_revision:
             return False
         await self.reload_knowledge()

@@ -24,8 +24,7 @@ from knowledge.evaluation import (
     OffTopicReport,
     evaluate,
     evaluate_off_topic,
-    load_off_topic,
-    load_questions,
+    load_question_file,
 )
 from knowledge.gaps import DEFAULT_THRESHOLD, Gap, GapGroup, group_gaps, load_gaps
 from knowledge.loader import ArticleImportError, dump_articles, load_articles
@@ -223,10 +222,10 @@ def _write(articles: list[Article], path: Path, summary: str) -> int:
 def _run_evaluate(arguments: argparse.Namespace) -> int:
     knowledge_base = _load_knowledge_base(arguments)
     try:
-        questions = load_questions(arguments.questions)
-        off_topic = load_off_topic(arguments.questions)
+        question_file = load_question_file(arguments.questions)
     except (OSError, ValueError) as error:
         raise _InvalidInput(f"cannot read questions: {error}") from error
+    questions, off_topic = question_file.questions, question_file.off_topic
 
     splits = SPLITS if arguments.split == "all" else (arguments.split,)
     unknown_ids = sorted({question.expected for question in questions if knowledge_base.get(question.expected) is None})

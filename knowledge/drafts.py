@@ -36,9 +36,9 @@ logger = logging.getLogger(__name__)
 
 ARTICLES_COLLECTION = "articles"
 DRAFTS_COLLECTION = "article_drafts"
-# A publish writes a new random revision here, in the same batch as the
-# article, so that every bot process sharing the store can tell its search
-# index is out of date (see Services.sync_knowledge).
+# A publish or reject writes a new random revision here, in the same batch
+# as the article, so that every bot process sharing the store can tell its
+# search index is out of date (see Services.sync_knowledge).
 REVISION_COLLECTION = "meta"
 REVISION_KEY = "knowledge-revision"
 DRAFT_ID_PREFIX = "kb-draft-"
@@ -238,9 +238,11 @@ class ArticleDrafts:
                 record["fields"] = draft.article.to_dict()
                 article_op = Delete(ARTICLES_COLLECTION, article_id, draft.article_version)
                 decided = dataclasses.replace(decided, article_version=0)
-            ops = [Put(DRAFTS_COLLECTION, article_id, record, draft.version), article_op]
-            if decision is DraftState.PUBLISHED:
-                ops.append(Put(REVISION_COLLECTION, REVISION_KEY, {"revision": uuid.uuid4().hex, "changed_at": record["decided_at"]}))
+            ops = [
+                Put(DRAFTS_COLLECTION, article_id, record, draft.version),
+                article_op,
+                Put(REVISION_COLLECTION, REVISION_KEY, {"revision": uuid.uuid4().hex, "changed_at": record["decided_at"]}),
+            ]
             try:
                 await self.store.apply(ops)
             except VersionConflict:
@@ -314,6 +316,8 @@ def _require_triager(actor: Actor, action: str) -> None:
 
 
 async def knowledge_revision(store: Store) -> str | None:
-    """Return the revision that the last publish stored, or None before the first publish."""
+    """Return the revision that the last publish or reject stored, or None before the first one."""
     doc = await store.get(REVISION_COLLECTION, REVISION_KEY)
-    return doc.get("revision") if doc else None
+    revision = doc.get("revision") if isinstance(doc, dict) else None
+    # A hand-edited document with another type still reads as a revision, so it syncs once rather than every minute.
+    return None if revision is None else str(revision)

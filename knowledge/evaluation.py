@@ -13,8 +13,10 @@ from knowledge.search import KnowledgeBase
 
 DEFAULT_QUESTIONS_PATH = REPOSITORY_ROOT / "tests" / "knowledge" / "questions.yaml"
 SPLITS = ("tuning", "holdout")
-# Messages no article answers, under these keys of the same file, split the same way.
+# Off-topic messages (ones that no article covers), under these keys of the same file, split the same way.
 OFF_TOPIC_KEYS = {"tuning": "off_topic_tuning", "holdout": "off_topic_holdout"}
+# Far above any hand-written set, and small enough that a mistaken path fails fast.
+MAX_QUESTION_FILE_BYTES = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class Miss:
 
 @dataclass(frozen=True)
 class OffTopicReport:
-    """How many messages that no article answers still got results (false positives)."""
+    """Off-topic messages that still got results (false positives), out of all those searched."""
 
     total: int
     false_positives: tuple[tuple[str, tuple[str, ...]], ...]  # (message, returned article ids)
@@ -87,47 +89,82 @@ class EvaluationReport:
         }
 
 
-def load_questions(path: Path | str = DEFAULT_QUESTIONS_PATH) -> list[LabelledQuestion]:
-    """Read the labelled questions, grouped under the `tuning` and `holdout` keys.
+@dataclass(frozen=True)
+class QuestionFile:
+    """The labelled questions and off-topic messages of one questions file."""
 
-    Raises ValueError when the file has unknown keys or an entry lacks
-    `question` or `expected`.
+    questions: tuple[LabelledQuestion, ...]
+    off_topic: dict[str, tuple[str, ...]]  # split -> messages
+
+
+def load_question_file(path: Path | str = DEFAULT_QUESTIONS_PATH) -> QuestionFile:
+    """Read and validate a questions file.
+
+    Labelled questions sit under `tuning` and `holdout`, each a list of
+    mappings with exactly the string keys `question` and `expected`. Off-topic
+    messages sit under `off_topic_tuning` and `off_topic_holdout`, each a list
+    of strings. Raises ValueError naming the file and the first problem.
     """
     path = Path(path)
     document = _read_question_file(path)
     questions = []
     for split in SPLITS:
-        for position, entry in enumerate(document.get(split) or [], start=1):
-            if not isinstance(entry, dict) or not entry.get("question") or not entry.get("expected"):
-                raise ValueError(f"{path}: {split} entry {position} needs 'question' and 'expected'")
-            questions.append(LabelledQuestion(str(entry["question"]), str(entry["expected"]), split))
-    return questions
+        for position, entry in enumerate(_entries(path, document, split), start=1):
+            if not isinstance(entry, dict) or set(entry) != {"question", "expected"}:
+                raise ValueError(f"{path}: {split} entry {position} must have exactly the keys 'question' and 'expected'")
+            if not all(isinstance(entry[key], str) and entry[key].strip() for key in ("question", "expected")):
+                raise ValueError(f"{path}: {split} entry {position} needs a non-empty text 'question' and 'expected'")
+            questions.append(LabelledQuestion(entry["question"], entry["expected"].strip(), split))
 
-
-def load_off_topic(path: Path | str = DEFAULT_QUESTIONS_PATH) -> dict[str, list[str]]:
-    """Read the off-topic messages of each split (`off_topic_tuning`, `off_topic_holdout`).
-
-    Returns a list per split, empty when the file has none. Raises ValueError
-    when the file has unknown keys or an entry is not a non-empty string.
-    """
-    path = Path(path)
-    document = _read_question_file(path)
-    messages: dict[str, list[str]] = {}
+    off_topic = {}
     for split, key in OFF_TOPIC_KEYS.items():
-        entries = document.get(key) or []
+        entries = _entries(path, document, key)
         for position, entry in enumerate(entries, start=1):
             if not isinstance(entry, str) or not entry.strip():
                 raise ValueError(f"{path}: {key} entry {position} must be a non-empty string")
-        messages[split] = list(entries)
-    return messages
+        off_topic[split] = tuple(entries)
+    return QuestionFile(tuple(questions), off_topic)
+
+
+def load_questions(path: Path | str = DEFAULT_QUESTIONS_PATH) -> list[LabelledQuestion]:
+    """Return the labelled questions of a questions file (see load_question_file)."""
+    return list(load_question_file(path).questions)
+
+
+def load_off_topic(path: Path | str = DEFAULT_QUESTIONS_PATH) -> dict[str, tuple[str, ...]]:
+    """Return the off-topic messages of each split of a questions file (see load_question_file)."""
+    return load_question_file(path).off_topic
 
 
 def _read_question_file(path: Path) -> dict:
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
+    size = path.stat().st_size
+    if size > MAX_QUESTION_FILE_BYTES:
+        raise ValueError(f"{path} is {size:,} bytes; a questions file may have at most {MAX_QUESTION_FILE_BYTES:,}")
+    try:
+        document = yaml.safe_load(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not UTF-8 text: {error}") from error
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path} is not valid YAML: {error}") from error
+
     allowed = (*SPLITS, *OFF_TOPIC_KEYS.values())
-    if not isinstance(document, dict) or set(document) - set(allowed):
-        raise ValueError(f"{path}: expected only the keys {', '.join(allowed)}")
+    if not isinstance(document, dict) or not document:
+        raise ValueError(f"{path}: expected a mapping with some of the keys {', '.join(allowed)}")
+    unknown = [str(key) for key in document if key not in allowed]
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {', '.join(unknown)}; expected only {', '.join(allowed)}")
     return document
+
+
+def _entries(path: Path, document: dict, key: str) -> list:
+    entries = document.get(key)
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: {key} must be a list, got {type(entries).__name__}")
+    return entries
 
 
 def evaluate(knowledge_base: KnowledgeBase, questions: Iterable[LabelledQuestion]) -> EvaluationReport:

@@ -22,7 +22,7 @@ from knowledge.vocabulary import STOPWORDS, SYNONYMS
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`]")
 _WORD = re.compile(r"[a-z0-9]+")
 _GRADE_LEVEL = re.compile(
-    r"\b(?:grade|gr)\s*(?:k|\d{1,2})s?\b"  # grade 7, gr7, grade 2s
+    r"\b(?:grade|gr)\s*(?:k|1[0-2]|[1-9])s?\b"  # grade 7, gr7, grade 2s, but not "grade 30 essays"
     r"|\b\d{1,2}(?:st|nd|rd|th)\s+grade(?:rs?|s)?\b"  # 3rd grade, 7th graders
     r"|\bk\s*(?:to\s*)?\d{1,2}\b"  # k-5, k 12
 )
@@ -30,7 +30,11 @@ _GRADE_LEVEL = re.compile(
 def fold_text(text: str) -> str:
     """Lower-case `text`, strip accents and apostrophes, and turn punctuation into spaces."""
     decomposed = unicodedata.normalize("NFKD", text)
-    without_accents = "".join(character for character in decomposed if not unicodedata.combining(character))
+    # Combining accents go, and so do invisible format characters (soft hyphen, zero-width space and joiner, BOM),
+    # which would otherwise split a word in two.
+    without_accents = "".join(
+        character for character in decomposed if not unicodedata.combining(character) and unicodedata.category(character) != "Cf"
+    )
     lowered = _APOSTROPHES.sub("", without_accents.casefold())
     return " ".join(_WORD.findall(lowered))
 
@@ -77,6 +81,11 @@ def base_tokens(text: str) -> list[str]:
     return [stem(word) for word in content_words(text)]
 
 
+def drop_numbers(tokens: list[str]) -> list[str]:
+    """Remove the tokens that are only digits."""
+    return [token for token in tokens if not token.isdigit()]
+
+
 class Normalizer:
     """Turns text into the token lists that the search index stores and matches.
 
@@ -105,8 +114,12 @@ class Normalizer:
         return words
 
     def tokens(self, text: str) -> list[str]:
-        """Return the normalised tokens of `text`, in order, with repeats."""
-        return self.replace_phrases(base_tokens(text))
+        """Return the normalised tokens of `text`, in order, with repeats.
+
+        Numbers alone are dropped after phrases are replaced, so "office 365"
+        still becomes one token while a date or a reply of "1" matches nothing.
+        """
+        return drop_numbers(self.replace_phrases(base_tokens(text)))
 
     def replace_phrases(self, words: list[str]) -> list[str]:
         """Replace synonym keys in a list of base tokens, longest match first."""

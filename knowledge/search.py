@@ -13,7 +13,7 @@ import numpy as np
 from wordfreq import zipf_frequency
 
 from knowledge.article import Article
-from knowledge.normalize import Normalizer, base_tokens, content_words, stem
+from knowledge.normalize import Normalizer, base_tokens, content_words, drop_numbers, stem
 from knowledge.spelling import SpellingCorrector
 from knowledge.vocabulary import OTHER_PRODUCTS
 
@@ -60,8 +60,10 @@ COMMON_WORD_ZIPF = 6.0
 RARE_WORD_ZIPF = 3.0
 MIN_RARITY = 0.1
 # Words at least this common in English are never spelling-corrected. Typos
-# such as "notebok" or "asignment" score 0, and "recieve" scores 2.75.
-CORRECTION_LIMIT_ZIPF = 3.0
+# such as "notebok" or "asignment" score 0 and "durring" 1.48, while rare real
+# words such as "hoarded" or "caterer" score above 2 (wordfreq 3.1.1).
+# Common misspellings that wordfreq counts as words ("recieve", 2.75) are left alone too.
+CORRECTION_LIMIT_ZIPF = 2.0
 
 
 def _is_common_english(word: str) -> bool:
@@ -110,7 +112,7 @@ class KnowledgeBase:
         Raises ValueError when two articles share an id, `min_confidence` is
         negative or `min_coverage` is outside 0 to 1.
         """
-        if min_confidence < 0:
+        if not min_confidence >= 0:  # also false for NaN
             raise ValueError(f"min_confidence must be 0 or more, got {min_confidence}")
         if not 0 <= min_coverage <= 1:
             raise ValueError(f"min_coverage must be between 0 and 1, got {min_coverage}")
@@ -166,8 +168,12 @@ class KnowledgeBase:
         replacements = {article.id: article for article in articles}
         merged = [replacements.pop(article.id, article) for article in self._articles]
         merged.extend(replacements.values())
+        return self.rebuilt_with(merged)
+
+    def rebuilt_with(self, articles: Iterable[Article]) -> KnowledgeBase:
+        """Return a new knowledge base of exactly `articles`, with this one's thresholds, category names and normaliser."""
         return KnowledgeBase(
-            merged,
+            articles,
             min_confidence=self._min_confidence,
             min_coverage=self._min_coverage,
             category_names=self._category_names,
@@ -237,7 +243,7 @@ class KnowledgeBase:
         surface_words = {}
         for word, token in zip(words, corrected):
             surface_words.setdefault(token, word)
-        distinct = dict.fromkeys(self._normalizer.replace_phrases(corrected))
+        distinct = dict.fromkeys(drop_numbers(self._normalizer.replace_phrases(corrected)))
         return list(distinct)[:MAX_QUERY_TOKENS], surface_words
 
     def _coverage_weight(self, token: str, surface_word: str | None) -> float:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rapidfuzz.distance import OSA
+
 # Shorter tokens have too many one-letter neighbours ("grad", "gram", "gras")
 # for a correction to be trusted.
 MIN_CORRECTABLE_LENGTH = 5
@@ -16,10 +18,10 @@ def _deletions(token: str) -> set[str]:
 class SpellingCorrector:
     """Maps an unknown token to a vocabulary token one edit away.
 
-    It uses a deletion index: two words are at most one insertion, deletion
-    or substitution apart when one equals the other or a one-letter deletion
-    of it, or both share a one-letter deletion. Swapped neighbouring letters
-    ("notbeook") are also caught, because both words share a deletion. Among
+    It uses a deletion index to find candidates: words one insertion,
+    deletion, substitution or swap of neighbouring letters apart ("notbeook")
+    share a one-letter deletion or equal one. Each candidate is then checked
+    to be exactly one such edit away. Among
     several candidates the one found in the most documents wins, then the
     alphabetically first, so the result is deterministic.
     """
@@ -43,6 +45,9 @@ class SpellingCorrector:
             if variant in self._document_frequency and len(variant) >= MIN_CORRECTABLE_LENGTH:
                 candidates.add(variant)  # the teacher typed an extra letter
             candidates.update(self._by_deletion.get(variant, ()))  # a wrong or swapped letter
+        # Sharing a deletion also pairs words two edits apart ("lamin" and "admin" share "amin"), so each
+        # candidate is checked with the optimal string alignment distance, which counts a swap as one edit.
+        candidates = {candidate for candidate in candidates if OSA.distance(token, candidate, score_cutoff=1) <= 1}
         if not candidates:
             return token
         return min(candidates, key=lambda candidate: (-self._document_frequency[candidate], candidate))

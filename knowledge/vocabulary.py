@@ -26,7 +26,7 @@ STOPWORDS = frozenset(
     us very want wants was wasnt way we were what whats when where which while who
     why will with wont would yes yet you your youre
     teach teacher teachers teaching classroom classrooms
-    good morning afternoon evening great awesome sorry never mind figured whether
+    good morning afternoon evening great awesome sorry never mind whether
     say says said keep keeps today tomorrow yesterday
     monday tuesday wednesday thursday friday saturday sunday
     """.split()
@@ -104,11 +104,6 @@ SYNONYMS: dict[str, str] = {
     "speech to text": "dictate",
     "voice typing": "dictate",
     "dictation": "dictate",
-    # Languages of newcomer families, for translation
-    **{language: "translate language" for language in (
-        "arabic", "punjabi", "mandarin", "chinese", "cantonese", "spanish", "farsi", "persian", "dari", "korean",
-        "tagalog", "ukrainian", "vietnamese", "hindi", "urdu", "japanese", "russian", "somali", "tigrinya", "swahili",
-    )},
     # Flip
     "flipgrid": "flip",
     "flip grid": "flip",

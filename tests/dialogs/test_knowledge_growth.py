@@ -16,7 +16,7 @@ from dialogs.staff_view import staff_card
 from domain.request import Request
 from knowledge import Article, ArticleDraft, ArticleDrafts, ArticleStats, DraftState
 from knowledge.gaps import GAPS_COLLECTION
-from storage import StorageError
+from storage import Put, StorageError
 from tests.conftest import REPO, card_text, find_action, find_input, invoke_body, texts, walk
 from tests.factories import ADMIN, TEACHER, TEACHER_2, TEAM_ID, TRIAGER, TST, TST_2, TST_CHANNEL_ID, channel_conversation, execute
 
@@ -615,3 +615,46 @@ async def test_scheduler_job_syncs_knowledge(driver, services, settings):
 
     assert other_process.knowledge_revision == services.knowledge_revision
     assert other_process.knowledge.get(article_id).is_published
+
+
+async def test_other_process_forgets_rejected_draft(driver, services):
+    _, article_id = await drafted(driver, services)
+    await services.reload_knowledge()
+    other_process = dataclasses.replace(services)
+    held = other_process.knowledge.get(article_id)
+
+    await driver.send(execute(TRIAGER, "rejectArticle", {"article": article_id}, TRIAGE))
+    synced = await other_process.sync_knowledge()
+
+    assert held is not None
+    assert synced is True
+    assert other_process.knowledge.get(article_id) is None
+
+
+async def test_sync_job_survives_failed_rebuild(driver, services, settings, monkeypatch, caplog):
+    _, article_id = await drafted(driver, services)
+    other_process = dataclasses.replace(services)
+    await driver.send(execute(TRIAGER, "publishArticle", {"article": article_id}, TRIAGE))
+    knowledge, revision = other_process.knowledge, other_process.knowledge_revision
+
+    def broken(*_arguments):
+        raise ValueError("index build failed")
+
+    monkeypatch.setattr(type(knowledge), "rebuilt_with", broken)
+    job = build_scheduler(settings, reminders=None, notifier=SimpleNamespace(services=other_process)).get_job("knowledge-sync")
+    with caplog.at_level(logging.ERROR):
+        await job.func()
+
+    assert other_process.knowledge is knowledge
+    assert other_process.knowledge_revision == revision
+    assert "knowledge-base sync failed" in caplog.text
+
+
+async def test_corrupt_revision_document_syncs_once(services):
+    await services.store.apply([Put("meta", "knowledge-revision", {"revision": ["not", "text"]})])
+
+    first = await services.sync_knowledge()
+    second = await services.sync_knowledge()
+
+    assert first is True
+    assert second is False

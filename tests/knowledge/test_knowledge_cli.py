@@ -218,3 +218,34 @@ def test_evaluate_invalid_off_topic_entry_exits_2(tmp_path):
 
     assert completed.returncode == 2
     assert "off_topic_holdout entry 1 must be a non-empty string" in completed.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("tuning: [\n", "is not valid YAML"),
+        ("tuning: 5\n", "tuning must be a list, got int"),
+        ("", "expected a mapping"),
+        ("off_topic_tuning: pizza\n", "off_topic_tuning must be a list, got str"),
+        ("tuning:\n  - {question: 123, expected: kb-assignments-rubric}\n", "needs a non-empty text"),
+        ("tuning:\n  - {question: rubric, expected: kb-assignments-rubric, note: x}\n", "exactly the keys"),
+        ("---\ntuning: []\n---\nholdout: []\n", "is not valid YAML"),
+        ("misc: []\n", "unknown keys misc"),
+    ],
+)
+def test_evaluate_malformed_questions_exit_2(tmp_path, text, problem):
+    questions = tmp_path / "questions.yaml"
+    questions.write_text(text, encoding="utf-8")
+
+    completed = run_cli("evaluate", "--questions", str(questions))
+
+    assert completed.returncode == 2
+    assert problem in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_evaluate_folder_exits_2(tmp_path):
+    completed = run_cli("evaluate", "--questions", str(tmp_path))
+
+    assert completed.returncode == 2
+    assert "is not a file" in completed.stderr

@@ -149,3 +149,25 @@ def test_words_stemming_to_stopwords_removed():
 
 def test_greetings_removed():
     assert base_tokens("Good morning! Sorry to bother you") == [stem("bother")]
+
+
+def test_spelling_rejects_two_edits_sharing_deletion():
+    # "lamin" and "admin" share the deletion "amin" but are two edits apart.
+    corrector = SpellingCorrector({"admin": 9})
+
+    assert corrector.correct("lamin") == "lamin"
+
+
+@pytest.mark.parametrize("hidden", ["\u00ad", "\u200b", "\u200d", "\ufeff"])
+def test_invisible_characters_do_not_split_words(hidden):
+    assert base_tokens(f"class note{hidden}book") == base_tokens("class notebook")
+
+
+def test_grade_beyond_twelve_is_kept():
+    assert stem("grade") in base_tokens("how do I grade 30 essays at once")
+    assert stem("grade") not in base_tokens("essays for grade 12")
+
+
+def test_numbers_alone_dropped(normalizer):
+    assert normalizer.tokens("updated 1 July 2024") == [stem("updated"), stem("july")]
+    assert normalizer.tokens("office 365") == [stem("office365")]

@@ -269,3 +269,28 @@ def test_common_unseen_words_weigh_less(starter_knowledge_base):
     # question is still about adding a student; "pizza" and "hockey" make a question about something else.
     assert starter_knowledge_base.search("a new student arrived, how do I put her in my class team")
     assert starter_knowledge_base.search("can you order pizza and hockey tickets for the team") == []
+
+
+@pytest.mark.parametrize("query", ["1", "#1", "1 2", "2024"])
+def test_number_reply_returns_nothing(starter_knowledge_base, query):
+    assert starter_knowledge_base.search(query) == []
+
+
+@pytest.mark.parametrize("query", ["Where is the laminator?", "what's the weather in Surrey today"])
+def test_real_words_not_corrected_into_articles(starter_knowledge_base, query):
+    assert starter_knowledge_base.search(query) == []
+
+
+def test_nan_threshold_rejected():
+    with pytest.raises(ValueError):
+        KnowledgeBase([], min_confidence=float("nan"))
+
+
+def test_rebuilt_with_drops_missing_articles(starter_knowledge_base):
+    kept = starter_knowledge_base.articles[:5]
+
+    rebuilt = starter_knowledge_base.rebuilt_with(kept)
+
+    assert [article.id for article in rebuilt.articles] == [article.id for article in kept]
+    assert rebuilt.get(starter_knowledge_base.articles[6].id) is None
+    assert rebuilt.min_confidence == starter_knowledge_base.min_confidence
