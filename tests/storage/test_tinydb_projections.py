@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storage import Delete, Put, StorageError, TinyDBStore, VersionConflict
+from storage import projection as projection_module
 from storage.projection import MAX_KEPT_PROJECTIONS, Projection
 
 STATUS = {"status": None}
@@ -89,6 +90,28 @@ async def test_defaults_of_equal_values_kept_apart(store):
     assert await store.project("requests", {"level": 1}) == [(1,)]
     assert await store.project("requests", {"level": True}) == [(True,)]
     assert type((await store.project("requests", {"level": True}))[0][0]) is bool
+
+
+async def test_kept_rows_share_equal_strings(store):
+    await store.apply([Put("requests", str(number), {"status": "new"}) for number in range(3)])
+
+    rows = await store.project("requests", STATUS)
+    await store.apply([Put("requests", "3", {"status": "new"})])
+    after_write = await store.project("requests", STATUS)
+
+    assert rows[0][0] is rows[1][0] is rows[2][0]
+    assert after_write[3][0] is rows[0][0]
+
+
+async def test_shared_strings_bounded(store, monkeypatch):
+    monkeypatch.setattr(projection_module, "MAX_SHARED_STRINGS", 2)
+    await store.apply([Put("requests", str(number), {"status": status}) for number, status in enumerate(("a", "b", "c", "c", "a"))])
+
+    rows = await store.project("requests", STATUS)
+
+    assert [row[0] for row in rows] == ["a", "b", "c", "c", "a"]
+    assert rows[4][0] is rows[0][0]
+    assert rows[3][0] is not rows[2][0]
 
 
 async def test_closed_store_rejects_project(store):
