@@ -192,9 +192,6 @@ class CollectionProjections:
                     # that only a rebuild finds, so the projection is built again on its next read.
                     del self._kept[kept_key]
 
-    def clear(self) -> None:
-        self._kept.clear()
-
     def _matching(self, collection: str, equals: Mapping[str, Any]) -> Mapping[str, Mapping[str, Any]]:
         docs = self._read().get(collection) or {}
         if not equals:

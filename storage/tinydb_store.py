@@ -62,7 +62,8 @@ class TinyDBStore(Store):
     Documents live in memory, in the dicts of the TinyDB storage. `find`
     reads in-memory field indexes (see `storage.field_index`)
     instead of scanning a collection. `project` keeps its rows after the
-    first read and updates them on each write (see `storage.projection`). Writes go to the journal as one
+    first read and updates them on each write (see `storage.projection`).
+    Writes go to the journal as one
     fsynced line a batch, so a write costs the same whatever the size of the
     data. Batches that callers submit while a journal write is under way are
     checked one by one and then written together with one fsync (group
