@@ -1,10 +1,14 @@
 """Report figures computed from stored documents: touches, teachers reached, deflection, response times, ratings and backlog.
 
-Every function here is pure: it reads lists of plain documents, as
-`reports.data.load_report_data` returns them, and returns JSON-ready values.
-Stored times are UTC text (`2026-09-01T07:00:00Z`), so the functions compare
-their first 19 characters as text, which orders them as times, and convert
-to local time only by binary search over precomputed boundaries.
+Every function here is pure: it reads rows of the fields in reports.data,
+as `reports.data.load_report_data` reads them from the store, or lists of
+plain documents, and returns JSON-ready values. Stored times are UTC text
+(`2026-09-01T07:00:00Z`), so the functions compare them as text with
+bounds cut to seconds (`2026-09-01T07:00:00`), which orders them as times:
+a stored time whose first 19 characters equal a bound compares as after
+it, as the time does. They convert to local time only by binary search
+over precomputed boundaries, and parse times only for the school-hour
+figures and the backlog's ages.
 
 Which documents each figure counts:
 
@@ -20,25 +24,44 @@ Which documents each figure counts:
 
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import partial
+from itertools import compress
 from math import floor
+from operator import itemgetter
 from typing import Any
+
+import numpy as np
 
 from domain.clock import from_iso, load_zone
 from domain.request import LEVEL_LABELS, Level, Status
 from domain.school_calendar import SchoolCalendar
 from domain.schools import School, SchoolDirectory
-from reports.data import ReportData
+from reports.data import EVENT_FIELDS, GAP_FIELDS, REQUEST_FIELDS, TOUCH_FIELDS, ReportData, rows_of
 from reports.query import SCHOOL_LEVELS, ReportQuery
-from reports.school_hours import SchoolHours
+from reports.school_hours import school_hours_between_texts
 
 UNKNOWN_LEVEL = "unknown"
 CHAMPION_KIND = "champion"
 SESSION_KIND = "small_group"
-TIME_TEXT_LENGTH = len("2026-09-01T07:00:00")
 SECONDS_PER_DAY = 86400
+SELF_HELP = Level.SELF_HELP.value
+# The median and the 90th percentile, as fractions of the sorted values.
+SUMMARY_FRACTIONS = (0.5, 0.9)
+
+Row = tuple[Any, ...]
+# Positions of the fields in the rows of reports.data.
+TOUCH_REQUEST, TOUCH_AT, TOUCH_TEACHER, TOUCH_SCHOOL, TOUCH_CATEGORY, TOUCH_LEVEL, TOUCH_KIND, TOUCH_BY, TOUCH_SESSION = (
+    list(TOUCH_FIELDS).index(name) for name in ("request", "at", "teacher_id", "school", "category", "level", "kind", "by_id", "session_id")
+)
+REQUEST_NUMBER, REQUEST_SCHOOL, REQUEST_CREATED, REQUEST_STATUS, REQUEST_LEVEL, REQUEST_FIRST_RESPONSE, REQUEST_RESOLVED, REQUEST_MERGED_INTO = (
+    list(REQUEST_FIELDS).index(name)
+    for name in ("number", "school", "created_at", "status", "level", "first_response_at", "resolved_at", "merged_into")
+)
+EVENT_REQUEST, EVENT_SEQ, EVENT_TYPE, EVENT_AT, EVENT_RATING = (list(EVENT_FIELDS).index(name) for name in ("request", "seq", "type", "at", ("after", "rating")))
+GAP_AT, GAP_SCHOOL_LEVEL = (list(GAP_FIELDS).index(name) for name in ("at", "school_level"))
 
 # Open work in the helpdesk's hands. New and suggested requests are still with the teacher.
 BACKLOG_STATUSES = frozenset(
@@ -74,6 +97,7 @@ class Schools:
         self.query = query
         self._level_filter = query.school_level
         self._school_filter = query.school.casefold() if query.school else None
+        self.filtered = self._school_filter is not None or self._level_filter is not None
 
     def get(self, name: str) -> School | None:
         return self.by_key.get((name or "").strip().casefold())
@@ -94,6 +118,18 @@ class Schools:
             return school is not None and school.level == self._level_filter
         return True
 
+    def matcher(self) -> Callable[[str], bool]:
+        """Return `matches` with a cache of its result for each name, because rows repeat a few school names many times."""
+        answers: dict[str, bool] = {}
+
+        def matches(name: str) -> bool:
+            answer = answers.get(name)
+            if answer is None:
+                answer = answers[name] = self.matches(name)
+            return answer
+
+        return matches
+
     def listed(self) -> list[School]:
         """Return the directory's schools that pass the filters, by name."""
         return sorted((school for school in self.by_key.values() if self.matches(school.name)), key=lambda school: school.name)
@@ -111,10 +147,16 @@ class LocalMonths:
             self.labels.append(f"{month.year:04d}-{month.month:02d}")
             self._starts.append(_time_text(datetime.combine(max(month, query.start), time(0), zone)))
             month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+        # A time before the second month's start is in the first month, and so on.
+        self._index_of = partial(bisect_right, self._starts[1:])
 
     def index_of(self, at: str) -> int:
         """Return the index of the month containing a UTC time already known to lie in the range."""
-        return bisect_right(self._starts, at[:TIME_TEXT_LENGTH]) - 1
+        return self._index_of(at)
+
+    def indexes_of(self, times: Iterable[str]) -> Iterable[int]:
+        """Return the index of the month containing each UTC time, for times already known to lie in the range."""
+        return map(self._index_of, times)
 
 
 class LocalDays:
@@ -127,76 +169,84 @@ class LocalDays:
 
     def date_of(self, at: str) -> date:
         """Return the local date of a UTC time already known to lie in the range."""
-        return self.dates[bisect_right(self._starts, at[:TIME_TEXT_LENGTH]) - 1]
+        return self.dates[bisect_right(self._starts, at) - 1]
 
 
 def compute_report(data: ReportData, query: ReportQuery, context: ReportContext) -> dict[str, Any]:
     """Compute every figure for the query and return them as one JSON-ready dict."""
+    requests = rows_of(data.requests, REQUEST_FIELDS)
+    events = rows_of(data.events, EVENT_FIELDS)
     schools = Schools(context.directory, query)
     start, end = query.utc_bounds(context.calendar.timezone)
     months = LocalMonths(query, context.calendar.timezone)
-    touches = select_touches(data.touches, start, end, schools)
-    school_of = {doc.get("number"): doc.get("school", "") for doc in data.requests}
-    filed, merged = filed_requests(data.requests, start, end, schools)
-    events = [event for event in data.events if _in_range(event.get("at"), start, end) and schools.matches(school_of.get(event.get("request"), ""))]
+    touches = select_touches(rows_of(data.touches, TOUCH_FIELDS), start, end, schools)
+    filed, merged = filed_requests(requests, start, end, schools)
+    events_in_range = select_events(events, requests, start, end, schools)
     return {
         "query": {**query.to_dict(), "timezone": context.calendar.timezone, "now": _time_text(context.now) + "Z"},
         "touches": touch_figures(touches, months, schools, context.category_names, data.names),
         "teachers": teacher_figures(touches, schools),
-        "requests": request_figures(filed, merged, months, events),
-        "response_times": response_time_figures(filed, data.events, context.calendar),
-        "ratings": rating_figures(events),
-        "backlog": backlog_figures(data.requests, schools, context.now),
+        "requests": request_figures(filed, merged, months, events_in_range),
+        "response_times": response_time_figures(filed, events, context.calendar),
+        "ratings": rating_figures(events_in_range),
+        "backlog": backlog_figures(requests, schools, context.now),
         "champions": champion_figures(touches),
         "sessions": session_figures(touches),
-        "kb_gaps": gap_figures(data.gaps, start, end, query),
+        "kb_gaps": gap_figures(rows_of(data.gaps, GAP_FIELDS), start, end, query),
     }
 
 
 # Selection
 
 
-def select_touches(touches: Iterable[dict[str, Any]], start: str, end: str, schools: Schools) -> list[dict[str, Any]]:
-    """Return the touches in [start, end) whose school passes the filters."""
-    return [touch for touch in touches if _in_range(touch.get("at"), start, end) and schools.matches(touch.get("school", ""))]
+def select_touches(touches: Iterable[Row], start: str, end: str, schools: Schools) -> list[Row]:
+    """Return the touch rows in [start, end) whose school passes the filters."""
+    in_range = _rows_in_range(touches, TOUCH_AT, start, end)
+    if not schools.filtered:
+        return in_range
+    matches = schools.matcher()
+    return [touch for touch in in_range if matches(touch[TOUCH_SCHOOL])]
 
 
-def filed_requests(requests: Iterable[dict[str, Any]], start: str, end: str, schools: Schools) -> tuple[list[dict[str, Any]], int]:
-    """Return the requests created in [start, end) that pass the filters, without merged duplicates, and how many duplicates were left out."""
-    filed = []
-    merged = 0
-    for request in requests:
-        if not _in_range(request.get("created_at"), start, end) or not schools.matches(request.get("school", "")):
-            continue
-        if request.get("merged_into") is not None:
-            merged += 1
-        else:
-            filed.append(request)
-    return filed, merged
+def filed_requests(requests: Iterable[Row], start: str, end: str, schools: Schools) -> tuple[list[Row], int]:
+    """Return the request rows created in [start, end) that pass the filters, without merged duplicates, and how many duplicates were left out."""
+    created = _rows_in_range(requests, REQUEST_CREATED, start, end)
+    if schools.filtered:
+        matches = schools.matcher()
+        created = [request for request in created if matches(request[REQUEST_SCHOOL])]
+    filed = [request for request in created if request[REQUEST_MERGED_INTO] is None]
+    return filed, len(created) - len(filed)
+
+
+def select_events(events: Iterable[Row], requests: Sequence[Row], start: str, end: str, schools: Schools) -> list[Row]:
+    """Return the event rows in [start, end) whose request's school passes the filters."""
+    in_range = _rows_in_range(events, EVENT_AT, start, end)
+    if not schools.filtered:
+        return in_range
+    school_of = {request[REQUEST_NUMBER]: request[REQUEST_SCHOOL] for request in requests}
+    matches = schools.matcher()
+    return [event for event in in_range if matches(school_of.get(event[EVENT_REQUEST], ""))]
 
 
 # Touches and teachers
 
 
 def touch_figures(
-    touches: list[dict[str, Any]],
+    touches: list[Row],
     months: LocalMonths,
     schools: Schools,
     category_names: Mapping[str, str],
     names: Mapping[str, str],
 ) -> dict[str, Any]:
     """Count touches by month, school, school level, category, support level and TST."""
+    levels = _levels(touches)
     by_month_level = [[0] * len(Level) for _ in months.labels]
-    by_school: Counter[str] = Counter()
-    by_category: Counter[str] = Counter()
-    by_tst: Counter[str] = Counter()
-    for touch in touches:
-        level = _level(touch)
-        by_month_level[months.index_of(touch["at"])][level] += 1
-        by_school[touch.get("school", "")] += 1
-        by_category[touch.get("category", "")] += 1
-        if level != Level.SELF_HELP:
-            by_tst[touch.get("by_id", "")] += 1
+    for (month, level), count in Counter(zip(months.indexes_of(map(itemgetter(TOUCH_AT), touches)), levels)).items():
+        by_month_level[month][level] += count
+    # Level 0 is the only level that is false, and its by_id is the teacher or the triager, not a TST.
+    by_tst = Counter(compress(map(itemgetter(TOUCH_BY), touches), levels))
+    by_school = Counter(map(itemgetter(TOUCH_SCHOOL), touches))
+    by_category = Counter(map(itemgetter(TOUCH_CATEGORY), touches))
 
     by_school_level = {level: 0 for level in SCHOOL_LEVELS}
     for school, count in by_school.items():
@@ -220,12 +270,16 @@ def touch_figures(
     }
 
 
-def teacher_figures(touches: list[dict[str, Any]], schools: Schools) -> dict[str, Any]:
+def teacher_figures(touches: list[Row], schools: Schools) -> dict[str, Any]:
     """Count distinct teachers touched, overall and per school, with each school's share of its teachers."""
+    by_recorded_school: dict[str, set[str]] = defaultdict(set)
+    for recorded, teacher in zip(map(itemgetter(TOUCH_SCHOOL), touches), map(itemgetter(TOUCH_TEACHER), touches)):
+        by_recorded_school[recorded].add(teacher)
+    # Names that differ only in case or spaces are the same directory school.
     reached: dict[str, set[str]] = defaultdict(set)
-    for touch in touches:
-        school = schools.get(touch.get("school", ""))
-        reached[school.name if school else touch.get("school", "")].add(touch.get("teacher_id", ""))
+    for recorded, teachers in by_recorded_school.items():
+        school = schools.get(recorded)
+        reached[school.name if school else recorded] |= teachers
 
     rows = []
     for school in schools.listed():
@@ -234,73 +288,73 @@ def teacher_figures(touches: list[dict[str, Any]], schools: Schools) -> dict[str
         rows.append({"school": school.name, "school_level": school.level, "teachers": school.teachers or None, "reached": count, "share": share})
     for name, teachers in sorted(reached.items()):
         rows.append({"school": name, "school_level": UNKNOWN_LEVEL, "teachers": None, "reached": len(teachers), "share": None})
-    return {"reached": len({touch.get("teacher_id", "") for touch in touches}), "by_school": rows}
+    return {"reached": len(set().union(*by_recorded_school.values())), "by_school": rows}
 
 
-def champion_figures(touches: list[dict[str, Any]]) -> dict[str, int]:
+def champion_figures(touches: list[Row]) -> dict[str, int]:
     """Count champion touches and the distinct teachers they reached."""
-    champion = [touch for touch in touches if touch.get("kind") == CHAMPION_KIND]
-    return {"touches": len(champion), "teachers": len({touch.get("teacher_id") for touch in champion})}
+    champion = [touch for touch in touches if touch[TOUCH_KIND] == CHAMPION_KIND]
+    return {"touches": len(champion), "teachers": len({touch[TOUCH_TEACHER] for touch in champion})}
 
 
-def session_figures(touches: list[dict[str, Any]]) -> dict[str, int]:
+def session_figures(touches: list[Row]) -> dict[str, int]:
     """Count small-group sessions and their attendees, one touch per attendee.
 
     A session is the touches with the same `session_id`, or, for touches
     without one, the touches recorded by the same person at the same second,
     as recording attendance writes every attendee's touch in one batch.
     """
-    attendees = [touch for touch in touches if touch.get("kind") == SESSION_KIND]
-    sessions = {touch.get("session_id") or (touch.get("by_id"), touch.get("at")) for touch in attendees}
-    return {"sessions": len(sessions), "attendees": len(attendees), "teachers": len({touch.get("teacher_id") for touch in attendees})}
+    attendees = [touch for touch in touches if touch[TOUCH_KIND] == SESSION_KIND]
+    sessions = {touch[TOUCH_SESSION] or (touch[TOUCH_BY], touch[TOUCH_AT]) for touch in attendees}
+    return {"sessions": len(sessions), "attendees": len(attendees), "teachers": len({touch[TOUCH_TEACHER] for touch in attendees})}
 
 
 # Requests
 
 
-def request_figures(filed: list[dict[str, Any]], merged: int, months: LocalMonths, events: list[dict[str, Any]]) -> dict[str, Any]:
+def request_figures(filed: list[Row], merged: int, months: LocalMonths, events: list[Row]) -> dict[str, Any]:
     """Count filed, deflected (resolved at level 0), merged and reopened requests."""
-    deflected = sum(1 for request in filed if _resolved_at_self_help(request))
-    by_month = [0] * len(months.labels)
-    for request in filed:
-        by_month[months.index_of(request["created_at"])] += 1
+    deflected = len([request for request in filed if request[REQUEST_STATUS] in RESOLVED_STATUSES and request[REQUEST_LEVEL] == SELF_HELP])
+    by_month = Counter(months.indexes_of(map(itemgetter(REQUEST_CREATED), filed)))
     return {
         "filed": len(filed),
         "deflected": deflected,
         "deflection_rate": round(deflected / len(filed), 4) if filed else None,
         "merged_duplicates": merged,
-        "reopened": sum(1 for event in events if event.get("type") == "reopened"),
-        "by_month": [{"month": label, "count": count} for label, count in zip(months.labels, by_month)],
+        "reopened": len([event for event in events if event[EVENT_TYPE] == "reopened"]),
+        "by_month": [{"month": label, "count": by_month[index]} for index, label in enumerate(months.labels)],
     }
 
 
-def response_time_figures(filed: list[dict[str, Any]], events: Iterable[dict[str, Any]], calendar: SchoolCalendar) -> dict[str, Any]:
+def response_time_figures(filed: list[Row], events: Iterable[Row], calendar: SchoolCalendar) -> dict[str, Any]:
     """Return the median and 90th percentile, in school hours, of time to first response and to resolution.
 
     Resolution counts requests that are resolved or closed now, except those
     closed automatically because the teacher did not reply.
     """
     auto_closed = _auto_closed_requests(events)
-    first_pairs = [(request["created_at"], request["first_response_at"]) for request in filed if request.get("first_response_at")]
-    resolved_pairs = [
-        (request["created_at"], request["resolved_at"])
+    responded = [request for request in filed if request[REQUEST_FIRST_RESPONSE]]
+    resolved = [
+        request
         for request in filed
-        if request.get("resolved_at") and request.get("status") in RESOLVED_STATUSES and request.get("number") not in auto_closed
+        if request[REQUEST_RESOLVED] and request[REQUEST_STATUS] in RESOLVED_STATUSES and request[REQUEST_NUMBER] not in auto_closed
     ]
-    pairs = first_pairs + resolved_pairs
-    if not pairs:
+    if not responded and not resolved:
         return {"first_response": _summary([]), "resolution": _summary([])}
 
-    hours = _school_hours_for(pairs, calendar)
-    return {
-        "first_response": _summary([hours(start, end) for start, end in first_pairs]),
-        "resolution": _summary([hours(start, end) for start, end in resolved_pairs]),
-    }
+    first_response_hours, resolution_hours = school_hours_between_texts(
+        calendar,
+        [
+            (list(map(itemgetter(REQUEST_CREATED), responded)), list(map(itemgetter(REQUEST_FIRST_RESPONSE), responded))),
+            (list(map(itemgetter(REQUEST_CREATED), resolved)), list(map(itemgetter(REQUEST_RESOLVED), resolved))),
+        ],
+    )
+    return {"first_response": _summary(first_response_hours), "resolution": _summary(resolution_hours)}
 
 
-def rating_figures(events: list[dict[str, Any]]) -> dict[str, Any]:
+def rating_figures(events: list[Row]) -> dict[str, Any]:
     """Summarise the 1–5 ratings given in the range: count, mean and how many of each value."""
-    ratings = [event.get("after", {}).get("rating") for event in events if event.get("type") == "rated"]
+    ratings = [event[EVENT_RATING] for event in events if event[EVENT_TYPE] == "rated"]
     ratings = [rating for rating in ratings if isinstance(rating, int) and 1 <= rating <= 5]
     distribution = Counter(ratings)
     return {
@@ -310,19 +364,21 @@ def rating_figures(events: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def backlog_figures(requests: Iterable[dict[str, Any]], schools: Schools, now: datetime) -> dict[str, Any]:
+def backlog_figures(requests: Iterable[Row], schools: Schools, now: datetime) -> dict[str, Any]:
     """Count the requests open now in the helpdesk's hands, by age since they were filed."""
     counts = [0] * len(AGE_BUCKETS)
     now_seconds = now.timestamp()
-    for request in requests:
-        if request.get("status") not in BACKLOG_STATUSES or not schools.matches(request.get("school", "")):
-            continue
-        age_days = (now_seconds - from_iso(request["created_at"]).timestamp()) / SECONDS_PER_DAY
+    open_requests = [request for request in requests if request[REQUEST_STATUS] in BACKLOG_STATUSES]
+    if schools.filtered:
+        matches = schools.matcher()
+        open_requests = [request for request in open_requests if matches(request[REQUEST_SCHOOL])]
+    for request in open_requests:
+        age_days = (now_seconds - from_iso(request[REQUEST_CREATED]).timestamp()) / SECONDS_PER_DAY
         counts[next(index for index, (bound, _) in enumerate(AGE_BUCKETS) if age_days < bound)] += 1
     return {"total": sum(counts), "by_age": [{"bucket": label, "count": count} for (_, label), count in zip(AGE_BUCKETS, counts)]}
 
 
-def gap_figures(gaps: Iterable[dict[str, Any]], start: str, end: str, query: ReportQuery) -> dict[str, Any]:
+def gap_figures(gaps: Iterable[Row], start: str, end: str, query: ReportQuery) -> dict[str, Any]:
     """Count knowledge-base gaps (questions that found no article) in the range.
 
     Gaps are stored with a school level but no school, so with a school
@@ -333,7 +389,7 @@ def gap_figures(gaps: Iterable[dict[str, Any]], start: str, end: str, query: Rep
     count = sum(
         1
         for gap in gaps
-        if _in_range(gap.get("at"), start, end) and (query.school_level is None or gap.get("school_level") == query.school_level)
+        if _in_range(gap[GAP_AT], start, end) and (query.school_level is None or gap[GAP_SCHOOL_LEVEL] == query.school_level)
     )
     return {"count": count}
 
@@ -353,23 +409,24 @@ def touch_rows(
     schools = Schools(context.directory, query)
     start, end = query.utc_bounds(context.calendar.timezone)
     days = LocalDays(query, context.calendar.timezone)
+    touches = select_touches(rows_of(data.touches, TOUCH_FIELDS), start, end, schools)
     rows = []
-    for touch in sorted(select_touches(data.touches, start, end, schools), key=lambda touch: (touch["at"], touch.get("request", 0))):
-        level = _level(touch)
+    for touch in sorted(touches, key=_touch_order):
+        level = _level(touch[TOUCH_LEVEL])
         rows.append(
             {
-                "request": touch.get("request"),
-                "at": touch["at"],
-                "local_date": days.date_of(touch["at"]).isoformat(),
-                "teacher_id": touch.get("teacher_id", ""),
-                "school": touch.get("school", ""),
-                "school_level": schools.level_of(touch.get("school", "")),
-                "category": touch.get("category", ""),
+                "request": touch[TOUCH_REQUEST],
+                "at": touch[TOUCH_AT],
+                "local_date": days.date_of(touch[TOUCH_AT]).isoformat(),
+                "teacher_id": touch[TOUCH_TEACHER],
+                "school": touch[TOUCH_SCHOOL],
+                "school_level": schools.level_of(touch[TOUCH_SCHOOL]),
+                "category": touch[TOUCH_CATEGORY],
                 "level": level,
                 "level_label": LEVEL_LABELS[Level(level)],
-                "kind": touch.get("kind", ""),
-                "by_id": touch.get("by_id", ""),
-                "by_name": data.names.get(touch.get("by_id", ""), ""),
+                "kind": touch[TOUCH_KIND],
+                "by_id": touch[TOUCH_BY],
+                "by_name": data.names.get(touch[TOUCH_BY], ""),
             }
         )
     return rows
@@ -378,56 +435,68 @@ def touch_rows(
 # Helpers
 
 
-def percentile(ordered: list[float], fraction: float) -> float:
+def percentile(ordered: Sequence[float], fraction: float) -> float:
     """Return the percentile of sorted values by linear interpolation between the closest ranks (numpy's default method)."""
     position = (len(ordered) - 1) * fraction
-    lower = floor(position)
-    upper = min(lower + 1, len(ordered) - 1)
+    lower, upper = _percentile_ranks(len(ordered), fraction)
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
 
 
-def _summary(hours: list[float]) -> dict[str, Any]:
-    if not hours:
+def _summary(hours: Sequence[float]) -> dict[str, Any]:
+    count = len(hours)
+    if not count:
         return {"count": 0, "median_hours": None, "p90_hours": None}
-    ordered = sorted(hours)
-    return {"count": len(ordered), "median_hours": round(percentile(ordered, 0.5), 2), "p90_hours": round(percentile(ordered, 0.9), 2)}
+    # percentile reads only the values at two ranks each, so partitioning around those ranks
+    # is enough, in linear time. The values and the arithmetic are those of a full sort.
+    ranks = sorted({rank for fraction in SUMMARY_FRACTIONS for rank in _percentile_ranks(count, fraction)})
+    ordered = np.partition(np.asarray(hours, dtype=np.float64), ranks)
+    median, p90 = (float(percentile(ordered, fraction)) for fraction in SUMMARY_FRACTIONS)
+    return {"count": count, "median_hours": round(median, 2), "p90_hours": round(p90, 2)}
 
 
-def _school_hours_for(pairs: list[tuple[str, str]], calendar: SchoolCalendar):
-    """Return a function of two stored times giving the school hours between them, indexed over the days the pairs span."""
-    zone = load_zone(calendar.timezone)
-    earliest = min(min(start, end) for start, end in pairs)
-    latest = max(max(start, end) for start, end in pairs)
-    first_day = from_iso(earliest).astimezone(zone).date() - timedelta(days=1)
-    last_day = from_iso(latest).astimezone(zone).date() + timedelta(days=1)
-    index = SchoolHours(calendar, first_day, last_day)
-    # Python 3.11's fromisoformat reads the trailing Z that storage writes.
-    return lambda start, end: index.hours_between(datetime.fromisoformat(start).timestamp(), datetime.fromisoformat(end).timestamp())
+def _percentile_ranks(count: int, fraction: float) -> tuple[int, int]:
+    """Return the two ranks that `percentile` reads for `count` sorted values."""
+    lower = floor((count - 1) * fraction)
+    return lower, min(lower + 1, count - 1)
 
 
-def _auto_closed_requests(events: Iterable[dict[str, Any]]) -> set[Any]:
+def _auto_closed_requests(events: Iterable[Row]) -> set[Any]:
     """Return the numbers of requests whose latest closing or reopening event is an automatic close."""
     latest: dict[Any, tuple[int, str]] = {}
-    for event in events:
-        if event.get("type") in ("auto_closed", "reopened"):
-            number = event.get("request")
-            seq = event.get("seq", 0)
-            if number not in latest or seq > latest[number][0]:
-                latest[number] = (seq, event["type"])
+    for event in [event for event in events if event[EVENT_TYPE] in ("auto_closed", "reopened")]:
+        number, seq = event[EVENT_REQUEST], event[EVENT_SEQ]
+        if number not in latest or seq > latest[number][0]:
+            latest[number] = (seq, event[EVENT_TYPE])
     return {number for number, (_, event_type) in latest.items() if event_type == "auto_closed"}
 
 
-def _resolved_at_self_help(request: dict[str, Any]) -> bool:
-    return request.get("status") in RESOLVED_STATUSES and request.get("level") == Level.SELF_HELP
-
-
-def _level(touch: dict[str, Any]) -> int:
-    level = touch.get("level")
+def _level(level: Any) -> int:
     return level if isinstance(level, int) and 0 <= level < len(Level) else Level.SELF_HELP.value
 
 
+def _levels(touches: list[Row]) -> list[int]:
+    """Return `_level` of each touch, calling it only for values that are not plain ints 0 to 5, which are rare."""
+    level_count = len(Level)
+    return [level if type(level) is int and 0 <= level < level_count else _level(level) for level in map(itemgetter(TOUCH_LEVEL), touches)]
+
+
 def _in_range(at: Any, start: str, end: str) -> bool:
-    return isinstance(at, str) and start <= at[:TIME_TEXT_LENGTH] < end
+    return isinstance(at, str) and start <= at < end
+
+
+def _rows_in_range(rows: Iterable[Row], position: int, start: str, end: str) -> list[Row]:
+    """Return the rows whose time at `position` is text in [start, end), as `_in_range` decides."""
+    try:
+        return [row for row in rows if start <= row[position] < end]
+    except TypeError:
+        # Comparing text with anything else raises, such as None for a missing time, so such rows need the careful check.
+        return [row for row in rows if _in_range(row[position], start, end)]
+
+
+def _touch_order(touch: Row) -> tuple[str, Any]:
+    """Return the CSV's sort key: time, then request number, with 0 for a touch without one."""
+    request = touch[TOUCH_REQUEST]
+    return touch[TOUCH_AT], 0 if request is None else request
 
 
 def _most_common(counter: Counter[str]) -> list[tuple[str, int]]:

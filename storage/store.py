@@ -1,11 +1,12 @@
 """The storage interface that the domain uses, whatever the backend."""
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from storage.errors import VersionConflict
 from storage.ops import Op, Put
+from storage.projection import FieldPath, Projection
 
 
 class Store(ABC):
@@ -14,6 +15,8 @@ class Store(ABC):
     Every stored document carries an integer `_version`, starting at 1 and
     raised by each write, so callers can make compare-and-set updates.
     Returned documents are copies: changing them changes nothing stored.
+    `project` returns immutable tuples of field values instead, which
+    backends may share between callers because they cannot be changed.
     """
 
     @abstractmethod
@@ -31,6 +34,17 @@ class Store(ABC):
     @abstractmethod
     async def find(self, collection: str, **equals: Any) -> list[dict[str, Any]]:
         """Return the documents whose fields equal every given value (all when none given)."""
+
+    async def project(self, collection: str, fields: Mapping[FieldPath, Any], **equals: Any) -> list[tuple[Any, ...]]:
+        """Return a tuple of the values of `fields` for each document that `find` returns, in the same order.
+
+        `fields` maps each field name, or path of names into nested dicts,
+        to the value returned where a document lacks it. A dict or list
+        value comes back frozen (`storage.projection.freeze`). This
+        implementation reads whole documents with `find`. The TinyDB store
+        keeps the rows of recent projections and updates them on writes.
+        """
+        return Projection(fields).rows(await self.find(collection, **equals))
 
     @abstractmethod
     async def apply(self, ops: Sequence[Op]) -> None:

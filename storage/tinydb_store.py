@@ -15,6 +15,7 @@ from storage.errors import StorageError, VersionConflict
 from storage.field_index import CollectionIndexes
 from storage.journal_storage import Change, JournalStorage, encode_changes
 from storage.ops import VERSION_FIELD, Delete, Op, Put
+from storage.projection import CollectionProjections, FieldPath, Projection
 from storage.store import Store
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,9 @@ class TinyDBStore(Store):
 
     Documents live in memory, in the dicts of the TinyDB storage. `find`
     reads in-memory field indexes (see `storage.field_index`)
-    instead of scanning a collection. Writes go to the journal as one
+    instead of scanning a collection. `project` keeps its rows after the
+    first read and updates them on each write (see `storage.projection`).
+    Writes go to the journal as one
     fsynced line a batch, so a write costs the same whatever the size of the
     data. Batches that callers submit while a journal write is under way are
     checked one by one and then written together with one fsync (group
@@ -74,6 +77,7 @@ class TinyDBStore(Store):
         self._db: TinyDB | None = None
         self._storage: JournalStorage | None = None
         self._indexes: CollectionIndexes | None = None
+        self._projections: CollectionProjections | None = None
         self._queue: list[_Batch] = []
         self._writer: asyncio.Task | None = None
         self._writing = False
@@ -85,6 +89,7 @@ class TinyDBStore(Store):
         self._indexes = CollectionIndexes(self._storage.read)
         for collection, fields in self.indexed_fields.items():
             self._indexes.ensure(collection, fields)
+        self._projections = CollectionProjections(self._storage.read, self._indexes.find_keys)
         logger.info("opened TinyDB data folder %s", self.folder)
 
     async def close(self) -> None:
@@ -99,6 +104,7 @@ class TinyDBStore(Store):
         self._db = None
         self._storage = None
         self._indexes = None
+        self._projections = None
         logger.info("closed TinyDB data folder %s", self.folder)
 
     async def get(self, collection: str, key: str) -> dict[str, Any] | None:
@@ -113,6 +119,10 @@ class TinyDBStore(Store):
         if not equals:
             return [copy_document(doc) for doc in docs.values()]
         return [copy_document(docs[key]) for key in self._indexes.find_keys(collection, equals)]
+
+    async def project(self, collection: str, fields: Mapping[FieldPath, Any], **equals: Any) -> list[tuple[Any, ...]]:
+        self._require_storage()
+        return self._projections.rows(collection, Projection(fields), equals)
 
     async def count(self, collection: str) -> int:
         return len(self._table(collection))
@@ -216,6 +226,7 @@ class TinyDBStore(Store):
         if failure is None:
             for _, changes, _ in accepted:
                 self._indexes.apply(changes)
+                self._projections.apply(changes)
                 storage.apply_appended(changes)
         for batch, _, _ in accepted:
             if failure is None:

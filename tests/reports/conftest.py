@@ -10,7 +10,8 @@ from bot import SERVICES, build_app
 from config import load_settings
 from storage import Put, TinyDBStore
 from tests.fakes.entra_sso import FakeEntraSso
-from tests.reports.fixture import DIRECTORY, EVENTS, GAPS, NAMES, REQUESTS, TOUCHES
+from reports.figures import compute_report
+from tests.reports.fixture import DIRECTORY, EVENTS, GAPS, NAMES, QUERY, REQUESTS, TOUCHES, context, report_data
 
 REPO = Path(__file__).resolve().parents[2]
 TENANT = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
@@ -40,6 +41,15 @@ def report_config(tmp_path) -> Path:
 def settings(report_config, tmp_path):
     """Settings of the fixture district, replacing the repository-wide fixture for report tests."""
     return load_settings(environ={"HELPDESK_DATA_DIR": str(tmp_path / "bot-data")}, config_path=report_config)
+
+
+def year_figures() -> dict:
+    """Return the fixture's figures with a school year of touches at every level, as a large district has, for the chart."""
+    figures = compute_report(report_data(), QUERY, context())
+    months = ["2026-09", "2026-10", "2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04", "2027-05", "2027-06"]
+    rows = [{"month": month, "counts": [780 + index, 650, 560, 110, 95, 60 + index]} for index, month in enumerate(months)]
+    touches = {**figures["touches"], "by_month_and_level": rows, "total": sum(sum(row["counts"]) for row in rows)}
+    return {**figures, "touches": touches}
 
 
 def fixture_ops() -> list[Put]:

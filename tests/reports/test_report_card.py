@@ -11,6 +11,7 @@ from cards.report_card import CARD_BYTE_BUDGET, CHART_LEFT_OUT, report_card
 from reports.chart import CARD_PALETTE_COLOURS, render_chart
 from reports.figures import compute_report
 from tests.conftest import card_text, walk
+from tests.reports.conftest import year_figures
 from tests.reports.fixture import FIR, QUERY, context, report_data
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,6 +60,17 @@ def test_report_card_stays_under_28_kb(card):
     size = len(json.dumps(card).encode("utf-8"))
 
     assert size < MAX_CARD_BYTES, f"the report card is {size:,} bytes"
+
+
+def test_year_chart_kept_under_28_kb():
+    # Hatch patterns make the PNG larger, but a school year with every level must still fit the card's budget.
+    figures = year_figures()
+    chart = render_chart(figures, 560, 260, CARD_PALETTE_COLOURS)
+    card = report_card(figures, DISTRICT, chart.png, chart.alt_text)
+
+    assert len(images(card)) == 1
+    assert CHART_LEFT_OUT not in card_text(card)
+    assert len(json.dumps(card).encode("utf-8")) < MAX_CARD_BYTES
 
 
 def test_chart_inline_with_alt_text(card):

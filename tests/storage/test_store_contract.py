@@ -407,6 +407,73 @@ async def test_put_copies_caller_document(store):
     assert "_version" not in doc
 
 
+# Projections
+
+
+async def test_project_returns_values_in_field_order(store):
+    await store.apply([Put("requests", "1", {"status": "new", "school": "Moody", "after": {"rating": 4}})])
+
+    rows = await store.project("requests", {"school": "", "status": None, ("after", "rating"): None})
+
+    assert rows == [("Moody", "new", 4)]
+
+
+async def test_project_reads_defaults_for_missing_fields(store):
+    await store.apply([Put("requests", "1", {"status": None, "after": "not a dict"})])
+
+    rows = await store.project("requests", {"status": "missing", "school": "", ("after", "rating"): 0, ("before", "rating"): -1})
+
+    assert rows == [(None, "", 0, -1)]
+
+
+async def test_project_follows_find_order_and_filter(store):
+    docs = [{"status": "new", "n": 1}, {"status": "routed", "n": 2}, {"status": "new", "n": 3}, {"n": 4}]
+    await store.apply([Put("requests", key, doc) for key, doc in zip(("b", "a", "d", "c"), docs)])
+    await store.apply([Put("requests", "b", {"status": "new", "n": 5})])
+
+    for equals in ({}, {"status": "new"}, {"status": "closed"}):
+        found = await store.find("requests", **equals)
+        rows = await store.project("requests", {"n": None, "_version": None}, **equals)
+        assert rows == [(doc["n"], doc["_version"]) for doc in found], equals
+
+
+async def test_project_sees_later_writes(store):
+    await store.apply([Put("requests", "1", {"status": "new"}), Put("requests", "2", {"status": "new"})])
+    assert await store.project("requests", {"status": None}, status="new") == [("new",), ("new",)]
+
+    await store.apply([Put("requests", "1", {"status": "routed"}), Delete("requests", "2"), Put("requests", "3", {"status": "new"})])
+
+    assert await store.project("requests", {"status": None}) == [("routed",), ("new",)]
+    assert await store.project("requests", {"status": None}, status="new") == [("new",)]
+
+
+async def test_project_rows_cannot_change_stored_data(store):
+    await store.apply([Put("requests", "1", {"status": "new", "articles": ["kb-forms-quiz"], "after": {"tags": ["a"]}})])
+
+    (row,) = await store.project("requests", {"status": None, "articles": None, "after": None})
+    status, articles, after = row
+    with pytest.raises(TypeError):
+        row[0] = "closed"
+    with pytest.raises(AttributeError):
+        articles.append("kb-teams-assignments")
+    with pytest.raises(TypeError):
+        after["tags"] = []
+    with pytest.raises(AttributeError):
+        after["tags"].append("b")
+
+    assert articles == ("kb-forms-quiz",)
+    assert after["tags"] == ("a",)
+    assert await store.get("requests", "1") == {"status": "new", "articles": ["kb-forms-quiz"], "after": {"tags": ["a"]}, "_version": 1}
+    assert await store.project("requests", {"articles": None}) == [(("kb-forms-quiz",),)]
+
+
+async def test_project_rejects_invalid_fields(store):
+    with pytest.raises(ValueError):
+        await store.project("requests", {})
+    with pytest.raises(TypeError):
+        await store.project("requests", {("after", 1): None})
+
+
 # Counters
 
 
