@@ -8,6 +8,7 @@ from storage import Store
 from storage.projection import FieldPath, Projection
 
 GAPS_COLLECTION = "kb_gaps"
+CHAMPIONS_COLLECTION = "champions"
 # The history events that the figures read. Other events stay in storage.
 REPORTED_EVENT_TYPES = ("rated", "reopened", "auto_closed")
 
@@ -87,8 +88,11 @@ async def load_report_data(store: Store) -> ReportData:
     for event_type in REPORTED_EVENT_TYPES:
         events.extend(await store.project("events", EVENT_FIELDS, type=event_type))
     gaps = await store.project(GAPS_COLLECTION, GAP_FIELDS)
-    people = await store.project("people", PERSON_FIELDS)
-    names = {person_id: name for person_id, name in people if person_id and name}
+    # Champions who never wrote to the bot are only in the champion directory, so its names come first
+    # and the people collection's, from each person's own Teams account, replace them.
+    names = {}
+    for collection in (CHAMPIONS_COLLECTION, "people"):
+        names.update({person_id: name for person_id, name in await store.project(collection, PERSON_FIELDS) if person_id and name})
     return ReportData(
         Rows(tuple(REQUEST_FIELDS), requests),
         Rows(tuple(TOUCH_FIELDS), touches),

@@ -19,6 +19,9 @@ class Store(ABC):
     backends may share between callers because they cannot be changed.
     """
 
+    # True for a backend that keeps projected rows in memory between reads, so an early first read pays off.
+    keeps_projections = False
+
     @abstractmethod
     async def open(self) -> None:
         """Open the backend; raises StorageError when it cannot be used."""
@@ -44,6 +47,8 @@ class Store(ABC):
         implementation reads whole documents with `find`. The TinyDB store
         keeps the rows of recent projections and updates them on writes.
         """
+        # NOTE: the PostgreSQL store uses this default, so its reports read whole documents each
+        # time; reports over PostgreSQL were not timed at 100,000 requests.
         return Projection(fields).rows(await self.find(collection, **equals))
 
     @abstractmethod

@@ -71,6 +71,8 @@ class TinyDBStore(Store):
     process may open a folder at a time.
     """
 
+    keeps_projections = True
+
     def __init__(self, folder: str | os.PathLike, indexed_fields: Mapping[str, Sequence[str]] = INDEXED_FIELDS):
         self.folder = folder
         self.indexed_fields = indexed_fields

@@ -101,3 +101,20 @@ def test_missing_time_skipped():
 
     assert report["touches"]["total"] == 1
 
+
+
+async def test_champion_directory_names_tst_rows(store):
+    await store.apply([Put("champions", "champion-c1", {"id": "champion-c1", "name": "Lee Gu", "school": MAPLE}, 0)])
+
+    loaded = await load_report_data(store)
+    figures = compute_report(loaded, QUERY, context())
+
+    assert {"id": "champion-c1", "name": "Lee Gu", "count": 1} in figures["touches"]["by_tst"]
+
+
+async def test_people_names_win_over_champion_directory(store):
+    await store.apply([Put("champions", "tst-a", {"id": "tst-a", "name": "A. Vance", "school": MAPLE}, 0)])
+
+    loaded = await load_report_data(store)
+
+    assert loaded.names["tst-a"] == "Adele Vance"
