@@ -1,5 +1,7 @@
 """Shared fixtures: settings on a temporary data folder, opened services and a bot driver."""
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from botbuilder.schema import Activity
 from bot import open_services
 from bots.helpdesk_bot import HelpdeskBot
 from config import load_settings
+from storage import TinyDBStore
 
 REPO = Path(__file__).resolve().parent.parent
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
@@ -99,3 +102,14 @@ def find_action(card: dict[str, Any], verb: str) -> dict[str, Any] | None:
 def find_input(card: dict[str, Any], input_id: str) -> dict[str, Any] | None:
     """Return the input with this id anywhere in the card."""
     return next((node for node in walk(card) if str(node.get("type", "")).startswith("Input.") and node.get("id") == input_id), None)
+
+
+@contextlib.asynccontextmanager
+async def opened_tinydb(folder: Path) -> AsyncIterator[TinyDBStore]:
+    """Open a TinyDB store on `folder` for the block, and close it after."""
+    store = TinyDBStore(folder)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()

@@ -6,7 +6,8 @@ import pytest
 
 from reports.data import REQUEST_FIELDS, TOUCH_FIELDS, ReportData, Rows, load_report_data, rows_of
 from reports.figures import compute_report, touch_rows
-from storage import VERSION_FIELD, Put, TinyDBStore
+from storage import VERSION_FIELD, Put
+from tests.conftest import opened_tinydb
 from tests.reports.fixture import CEDAR, MAPLE, QUERY, REQUESTS, TOUCHES, context, report_data
 
 QUERIES = [
@@ -20,10 +21,8 @@ QUERIES = [
 
 @pytest.fixture
 async def store(data_folder):
-    opened = TinyDBStore(data_folder)
-    await opened.open()
-    yield opened
-    await opened.close()
+    async with opened_tinydb(data_folder) as opened:
+        yield opened
 
 
 async def test_store_rows_give_document_figures(store):

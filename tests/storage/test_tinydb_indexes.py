@@ -1,16 +1,15 @@
 """The TinyDB store's field indexes: `find` must return what a TinyDB query scan returns, in the same order."""
 
-import asyncio
-import tempfile
 from enum import StrEnum
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from tinydb import Query
 
 from storage import Delete, Put, TinyDBStore, VersionConflict
 from storage.field_index import CollectionIndexes, FieldIndex
+from tests.conftest import opened_tinydb
+from tests.storage import random_steps
 
 
 class Status(StrEnum):
@@ -20,10 +19,8 @@ class Status(StrEnum):
 @pytest.fixture
 async def store(data_dir):
     """Return an open TinyDB store; this replaces the fixture of conftest.py that runs every backend."""
-    opened = TinyDBStore(data_dir)
-    await opened.open()
-    yield opened
-    await opened.close()
+    async with opened_tinydb(data_dir) as opened:
+        yield opened
 
 
 async def reopen(store: TinyDBStore) -> TinyDBStore:
@@ -235,41 +232,14 @@ def test_collection_indexes_follow_replaced_data():
 
 # A model-based check: random batches, conflicts, reopens and compactions, comparing every find with a scan.
 
-KEYS = [str(number) for number in range(6)]
-VALUES = st.one_of(st.sampled_from(["new", "routed", 1, 1.0, True, 0, None]), st.just([1, 2]), st.just({"a": 1}))
-DOCS = st.dictionaries(st.sampled_from(["status", "owner_id", "note"]), VALUES, max_size=3)
-OPERATION = st.tuples(st.sampled_from(["put", "delete"]), st.sampled_from(KEYS), DOCS, st.sampled_from(["none", "current", "stale"]))
-STEP = st.one_of(st.lists(OPERATION, min_size=1, max_size=4), st.just("reopen"), st.just("compact"))
 QUERIES = [{"status": "new"}, {"status": 1}, {"status": None}, {"owner_id": True}, {"status": [1, 2]}, {"status": "new", "owner_id": None}, {"note": {"a": 1}}]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=st.lists(STEP, min_size=1, max_size=10))
-def test_find_matches_scan_after_random_steps(steps):
-    async def run(folder: str) -> None:
-        store = TinyDBStore(folder)
-        await store.open()
-        try:
-            for item in steps:
-                if item == "reopen":
-                    store = await reopen(store)
-                elif item == "compact":
-                    store.compact()
-                else:
-                    ops = []
-                    for kind, key, doc, condition in item:
-                        current = await store.get("requests", key)
-                        version = current["_version"] if current else 0
-                        expected = {"none": None, "current": version, "stale": version + 1}[condition]
-                        ops.append(Put("requests", key, doc, expected) if kind == "put" else Delete("requests", key, expected))
-                    try:
-                        await store.apply(ops)
-                    except VersionConflict:
-                        pass
-                for query in QUERIES:
-                    assert await store.find("requests", **query) == scan(store, "requests", **query), query
-        finally:
-            await store.close()
+@given(step_list=random_steps.steps(["status", "owner_id", "note"]))
+def test_find_matches_scan_after_random_steps(step_list):
+    async def check(store) -> None:
+        for query in QUERIES:
+            assert await store.find(random_steps.COLLECTION, **query) == scan(store, random_steps.COLLECTION, **query), query
 
-    with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(run(folder))
+    random_steps.run_steps(step_list, check)

@@ -1,15 +1,14 @@
 """The TinyDB store's kept projections: after any writes, `project` must equal the projection of what `find` returns."""
 
-import asyncio
-import tempfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from storage import Delete, Put, StorageError, TinyDBStore, VersionConflict
+from storage import Put, StorageError, TinyDBStore
 from storage import projection as projection_module
 from storage.projection import MAX_KEPT_PROJECTIONS, Projection
+from tests.conftest import opened_tinydb
+from tests.storage import random_steps
 
 STATUS = {"status": None}
 
@@ -17,10 +16,8 @@ STATUS = {"status": None}
 @pytest.fixture
 async def store(data_dir):
     """Return an open TinyDB store; this replaces the fixture of conftest.py that runs every backend."""
-    opened = TinyDBStore(data_dir)
-    await opened.open()
-    yield opened
-    await opened.close()
+    async with opened_tinydb(data_dir) as opened:
+        yield opened
 
 
 async def assert_same_as_find(store: TinyDBStore, collection: str, fields: dict, **equals) -> None:
@@ -123,11 +120,6 @@ async def test_closed_store_rejects_project(store):
 
 # A model-based check: random batches, conflicts, reopens and compactions, comparing every projection with find.
 
-KEYS = [str(number) for number in range(6)]
-VALUES = st.one_of(st.sampled_from(["new", "routed", 1, 1.0, True, 0, None]), st.just([1, 2]), st.just({"a": 1}))
-DOCS = st.dictionaries(st.sampled_from(["status", "owner_id", "after"]), VALUES, max_size=3)
-OPERATION = st.tuples(st.sampled_from(["put", "delete"]), st.sampled_from(KEYS), DOCS, st.sampled_from(["none", "current", "stale"]))
-STEP = st.one_of(st.lists(OPERATION, min_size=1, max_size=4), st.just("reopen"), st.just("compact"))
 PROJECTIONS = [
     ({"status": None, "owner_id": ""}, {}),
     ({"status": None}, {"status": "new"}),
@@ -138,34 +130,10 @@ PROJECTIONS = [
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=st.lists(STEP, min_size=1, max_size=10))
-def test_project_matches_find_after_random_steps(steps):
-    async def run(folder: str) -> None:
-        store = TinyDBStore(folder)
-        await store.open()
-        try:
-            for item in steps:
-                if item == "reopen":
-                    await store.close()
-                    store = TinyDBStore(folder)
-                    await store.open()
-                elif item == "compact":
-                    store.compact()
-                else:
-                    ops = []
-                    for kind, key, doc, condition in item:
-                        current = await store.get("requests", key)
-                        version = current["_version"] if current else 0
-                        expected = {"none": None, "current": version, "stale": version + 1}[condition]
-                        ops.append(Put("requests", key, doc, expected) if kind == "put" else Delete("requests", key, expected))
-                    try:
-                        await store.apply(ops)
-                    except VersionConflict:
-                        pass
-                for fields, equals in PROJECTIONS:
-                    await assert_same_as_find(store, "requests", fields, **equals)
-        finally:
-            await store.close()
+@given(step_list=random_steps.steps(["status", "owner_id", "after"]))
+def test_project_matches_find_after_random_steps(step_list):
+    async def check(store) -> None:
+        for fields, equals in PROJECTIONS:
+            await assert_same_as_find(store, random_steps.COLLECTION, fields, **equals)
 
-    with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(run(folder))
+    random_steps.run_steps(step_list, check)

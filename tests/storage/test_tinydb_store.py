@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from storage import DataFolderLocked, Delete, Put, TinyDBStore, VersionConflict
+from tests.conftest import opened_tinydb
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -18,10 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 async def store(data_dir):
     """Return an open TinyDB store, in place of the conftest.py fixture that runs every backend."""
-    opened = TinyDBStore(data_dir)
-    await opened.open()
-    yield opened
-    await opened.close()
+    async with opened_tinydb(data_dir) as opened:
+        yield opened
 
 
 async def reopen(store: TinyDBStore) -> TinyDBStore:

@@ -9,15 +9,14 @@ import pytest
 
 from storage import CorruptJournal, Put, StorageError, TinyDBStore, VersionConflict
 from storage.journal_storage import JOURNAL_NAME, SNAPSHOT_NAME, JournalStorage
+from tests.conftest import opened_tinydb
 
 
 @pytest.fixture
 async def store(data_dir):
     """Return an open TinyDB store; this replaces the fixture of conftest.py that runs every backend."""
-    opened = TinyDBStore(data_dir)
-    await opened.open()
-    yield opened
-    await opened.close()
+    async with opened_tinydb(data_dir) as opened:
+        yield opened
 
 
 async def reopen(store: TinyDBStore) -> TinyDBStore:
