@@ -2,7 +2,7 @@
 
 A step is a batch of puts and deletes (each with no, the current or a stale
 expected version), a reopen of the data folder or a compaction. After each
-step a check compares what the store answers with what a plain scan says.
+step a check compares what the store returns with what a plain scan finds.
 """
 
 import asyncio
