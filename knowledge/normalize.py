@@ -61,14 +61,21 @@ def stem(word: str) -> str:
     return stemmed[:-1] if stemmed.endswith("zz") else stemmed
 
 
-def content_words(text: str) -> list[str]:
-    """Fold `text` and drop grade levels and stopwords, leaving the words that carry its topic.
+def stemmed_words(text: str) -> list[tuple[str, str]]:
+    """Fold `text`, drop grade levels and stopwords, and return each remaining word with its stem.
 
     A word is dropped when it is a stopword or its stem is a stopword's stem,
     so "helpful" and "wanted" go with "help" and "want".
     """
     folded = _GRADE_LEVEL.sub(" ", fold_text(text))
-    return [word for word in folded.split() if word not in STOPWORDS and stem(word) not in _stopword_stems()]
+    pairs = []
+    for word in folded.split():
+        if word in STOPWORDS:
+            continue
+        stemmed = stem(word)
+        if stemmed not in _stopword_stems():
+            pairs.append((word, stemmed))
+    return pairs
 
 
 @functools.cache
@@ -78,7 +85,7 @@ def _stopword_stems() -> frozenset[str]:
 
 def base_tokens(text: str) -> list[str]:
     """Fold `text`, drop grade levels and stopwords, and stem each word, without replacing synonyms."""
-    return [stem(word) for word in content_words(text)]
+    return [stemmed for _, stemmed in stemmed_words(text)]
 
 
 def drop_numbers(tokens: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ import numpy as np
 from wordfreq import zipf_frequency
 
 from knowledge.article import Article
-from knowledge.normalize import Normalizer, base_tokens, content_words, drop_numbers, stem
+from knowledge.normalize import Normalizer, base_tokens, drop_numbers, stemmed_words
 from knowledge.spelling import SpellingCorrector
 from knowledge.vocabulary import OTHER_PRODUCTS
 
@@ -238,10 +238,10 @@ class KnowledgeBase:
         Returns the distinct tokens in order and, for each token that came
         straight from one of the teacher's words, that word as typed (folded).
         """
-        words = content_words(text[:MAX_QUERY_CHARACTERS])[:MAX_QUERY_WORDS]
-        corrected = [stem(word) if _is_common_english(word) else self._spelling.correct(stem(word)) for word in words]
+        pairs = stemmed_words(text[:MAX_QUERY_CHARACTERS])[:MAX_QUERY_WORDS]
+        corrected = [stemmed if _is_common_english(word) else self._spelling.correct(stemmed) for word, stemmed in pairs]
         surface_words = {}
-        for word, token in zip(words, corrected):
+        for (word, _), token in zip(pairs, corrected):
             surface_words.setdefault(token, word)
         distinct = dict.fromkeys(drop_numbers(self._normalizer.replace_phrases(corrected)))
         return list(distinct)[:MAX_QUERY_TOKENS], surface_words
