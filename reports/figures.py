@@ -118,17 +118,23 @@ class Schools:
             return school is not None and school.level == self._level_filter
         return True
 
-    def matcher(self) -> Callable[[str], bool]:
-        """Return `matches` with a cache of its result for each name, because rows repeat a few school names many times."""
-        answers: dict[str, bool] = {}
+    def select(self, rows: list[Row], school_of: Callable[[Row], str]) -> list[Row]:
+        """Return the rows whose school (`school_of(row)`) passes the filters, or `rows` itself without filters.
 
-        def matches(name: str) -> bool:
-            answer = answers.get(name)
-            if answer is None:
-                answer = answers[name] = self.matches(name)
-            return answer
-
-        return matches
+        Each name is checked once, because rows repeat a few school names many times.
+        """
+        if not self.filtered:
+            return rows
+        results: dict[str, bool] = {}
+        selected = []
+        for row in rows:
+            name = school_of(row)
+            result = results.get(name)
+            if result is None:
+                result = results[name] = self.matches(name)
+            if result:
+                selected.append(row)
+        return selected
 
     def listed(self) -> list[School]:
         """Return the directory's schools that pass the filters, by name."""
@@ -201,19 +207,12 @@ def compute_report(data: ReportData, query: ReportQuery, context: ReportContext)
 
 def select_touches(touches: Iterable[Row], start: str, end: str, schools: Schools) -> list[Row]:
     """Return the touch rows in [start, end) whose school passes the filters."""
-    in_range = _rows_in_range(touches, TOUCH_AT, start, end)
-    if not schools.filtered:
-        return in_range
-    matches = schools.matcher()
-    return [touch for touch in in_range if matches(touch[TOUCH_SCHOOL])]
+    return schools.select(_rows_in_range(touches, TOUCH_AT, start, end), itemgetter(TOUCH_SCHOOL))
 
 
 def filed_requests(requests: Iterable[Row], start: str, end: str, schools: Schools) -> tuple[list[Row], int]:
     """Return the request rows created in [start, end) that pass the filters, without merged duplicates, and how many duplicates were left out."""
-    created = _rows_in_range(requests, REQUEST_CREATED, start, end)
-    if schools.filtered:
-        matches = schools.matcher()
-        created = [request for request in created if matches(request[REQUEST_SCHOOL])]
+    created = schools.select(_rows_in_range(requests, REQUEST_CREATED, start, end), itemgetter(REQUEST_SCHOOL))
     filed = [request for request in created if request[REQUEST_MERGED_INTO] is None]
     return filed, len(created) - len(filed)
 
@@ -224,8 +223,7 @@ def select_events(events: Iterable[Row], requests: Sequence[Row], start: str, en
     if not schools.filtered:
         return in_range
     school_of = {request[REQUEST_NUMBER]: request[REQUEST_SCHOOL] for request in requests}
-    matches = schools.matcher()
-    return [event for event in in_range if matches(school_of.get(event[EVENT_REQUEST], ""))]
+    return schools.select(in_range, lambda event: school_of.get(event[EVENT_REQUEST], ""))
 
 
 # Touches and teachers
@@ -368,10 +366,7 @@ def backlog_figures(requests: Iterable[Row], schools: Schools, now: datetime) ->
     """Count the requests open now in the helpdesk's hands, by age since they were filed."""
     counts = [0] * len(AGE_BUCKETS)
     now_seconds = now.timestamp()
-    open_requests = [request for request in requests if request[REQUEST_STATUS] in BACKLOG_STATUSES]
-    if schools.filtered:
-        matches = schools.matcher()
-        open_requests = [request for request in open_requests if matches(request[REQUEST_SCHOOL])]
+    open_requests = schools.select([request for request in requests if request[REQUEST_STATUS] in BACKLOG_STATUSES], itemgetter(REQUEST_SCHOOL))
     for request in open_requests:
         age_days = (now_seconds - from_iso(request[REQUEST_CREATED]).timestamp()) / SECONDS_PER_DAY
         counts[next(index for index, (bound, _) in enumerate(AGE_BUCKETS) if age_days < bound)] += 1
@@ -386,11 +381,7 @@ def gap_figures(gaps: Iterable[Row], start: str, end: str, query: ReportQuery) -
     """
     if query.school is not None:
         return {"count": None}
-    count = sum(
-        1
-        for gap in gaps
-        if _in_range(gap[GAP_AT], start, end) and (query.school_level is None or gap[GAP_SCHOOL_LEVEL] == query.school_level)
-    )
+    count = sum(1 for gap in _rows_in_range(gaps, GAP_AT, start, end) if query.school_level is None or gap[GAP_SCHOOL_LEVEL] == query.school_level)
     return {"count": count}
 
 

@@ -167,7 +167,8 @@ def school_hours_between_texts(
     for pair, (starts, ends) in enumerate(starts_and_ends):
         start_seconds, end_seconds = seconds[2 * pair], seconds[2 * pair + 1]
         if start_seconds is None or end_seconds is None:
-            hours.append(index.hours_between_texts(starts, ends))
+            # The texts were already found not to be all in the stored form, so parse them one by one.
+            hours.append(index._hours_between_texts_one_by_one(starts, ends))
         else:
             hours.append(index.hours_between_many(start_seconds, end_seconds))
     return hours
