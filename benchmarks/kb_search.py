@@ -23,20 +23,19 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import resource
 import statistics
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 if str(REPOSITORY_ROOT) not in sys.path:
     sys.path.insert(0, str(REPOSITORY_ROOT))
 
+from benchmarks.machine import machine_facts  # noqa: E402
 from cards import article_preview, article_result_card  # noqa: E402
 from config import load_settings  # noqa: E402
 from knowledge import Article, ArticleStats, Gap, KnowledgeBase, group_gaps, load_category_names  # noqa: E402
@@ -169,18 +168,6 @@ def resident_mib() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def cpu_model() -> str:
-    """Return the processor model name from /proc/cpuinfo (Linux), or the machine type elsewhere."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
-
-
 def peak_resident_mib() -> float:
     """Return the peak resident set size in MiB; Linux reports ru_maxrss in KiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -281,14 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         "paraphrased_title_top3_rate": round(expected_found / expected_total, 3) if expected_total else None,
         "most_deflecting_from_tinydb": asyncio.run(time_most_deflecting([article.id for article in articles], randomizer, rounds=50)),
         "gap_grouping": time_gap_grouping(arguments.gaps, randomizer),
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "processor": cpu_model(),
-            "cpus": os.cpu_count(),
-            "bm25s": metadata.version("bm25s"),
-            "numpy": metadata.version("numpy"),
-        },
+        "machine": machine_facts("bm25s", "numpy", "PyStemmer", "wordfreq", "rapidfuzz"),
         "seed": arguments.seed,
     }
 

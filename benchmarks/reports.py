@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import statistics
 import sys
@@ -43,7 +42,6 @@ import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +50,7 @@ if str(REPOSITORY_ROOT) not in sys.path:
     sys.path.insert(0, str(REPOSITORY_ROOT))
 
 from benchmarks.load import DESCRIPTIONS  # noqa: E402
+from benchmarks.machine import machine_facts  # noqa: E402
 from config import load_settings  # noqa: E402
 from domain.request import Event, Request, Touch  # noqa: E402
 from reports import (  # noqa: E402
@@ -254,18 +253,6 @@ def _status_mib(name: str) -> float | None:
     return None
 
 
-def cpu_model() -> str:
-    """Return the processor model name from /proc/cpuinfo (Linux), or the machine type elsewhere."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
-
-
 def load_averages() -> list[float]:
     """Return the 1-, 5- and 15-minute load averages. A value above the CPU count means processes waited for a CPU."""
     return [round(value, 2) for value in os.getloadavg()]
@@ -345,15 +332,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = {
         **measured,
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "processor": cpu_model(),
-            "cpus": os.cpu_count(),
-            "matplotlib": metadata.version("matplotlib"),
-            "tinydb": metadata.version("tinydb"),
-            "orjson": metadata.version("orjson"),
-        },
+        "machine": machine_facts("matplotlib", "tinydb", "orjson"),
         "runs": arguments.runs,
         "seed": arguments.seed,
     }
