@@ -183,7 +183,7 @@ def evaluate(knowledge_base: KnowledgeBase, questions: Iterable[LabelledQuestion
 
 
 def evaluate_off_topic(knowledge_base: KnowledgeBase, messages: Iterable[str]) -> OffTopicReport:
-    """Search each message that no article answers and collect those that still returned articles."""
+    """Search each off-topic message and collect those that still returned articles."""
     total = 0
     false_positives = []
     for message in messages:

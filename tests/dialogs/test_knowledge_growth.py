@@ -621,12 +621,12 @@ async def test_other_process_forgets_rejected_draft(driver, services):
     _, article_id = await drafted(driver, services)
     await services.reload_knowledge()
     other_process = dataclasses.replace(services)
-    held = other_process.knowledge.get(article_id)
+    draft_in_memory = other_process.knowledge.get(article_id)
 
     await driver.send(execute(TRIAGER, "rejectArticle", {"article": article_id}, TRIAGE))
     synced = await other_process.sync_knowledge()
 
-    assert held is not None
+    assert draft_in_memory is not None
     assert synced is True
     assert other_process.knowledge.get(article_id) is None
 

@@ -265,8 +265,8 @@ def test_everyday_rarity_is_bounded(word):
 
 
 def test_common_unseen_words_weigh_less(starter_knowledge_base):
-    # "arrived" and "put" are unknown to the articles but common in English, so the
-    # question is still about adding a student; "pizza" and "hockey" make a question about something else.
+    # "arrived" is unknown to the articles but common in English, so it weighs little.
+    # "pizza" and "hockey" are rarer, so they make the second question about something else.
     assert starter_knowledge_base.search("a new student arrived, how do I put her in my class team")
     assert starter_knowledge_base.search("can you order pizza and hockey tickets for the team") == []
 
